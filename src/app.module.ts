@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { appConfig } from './config/app.config';
+import { databaseConfig } from './config/database.config';
+import { retentionConfig } from './config/retention.config';
+import { telemetryConfig } from './config/telemetry.config';
+import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
+import { createValidationPipe } from './common/validation/validation.pipe';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { ModelsModule } from './models/models.module';
+import { ProblemsModule } from './problems/problems.module';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      isGlobal: true,
+      // main.ts loads .env into process.env before anything reads it.
+      ignoreEnvFile: true,
+      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig],
+    }),
+    DatabaseModule,
+    HealthModule,
+    ProblemsModule,
+    ModelsModule,
+  ],
+  providers: [
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+  ],
+})
+export class AppModule {}

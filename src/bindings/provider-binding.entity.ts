@@ -1,0 +1,60 @@
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { ModelVersionEntity } from '../versions/model-version.entity';
+
+export const BINDING_STATUSES = ['active', 'inactive', 'deprecated'] as const;
+export type BindingStatus = (typeof BINDING_STATUSES)[number];
+
+@Entity({ name: 'provider_bindings' })
+@Unique('uq_provider_bindings_version_provider_model', ['versionId', 'provider', 'providerModelId'])
+@Check('ck_provider_bindings_status', `status IN ('active', 'inactive', 'deprecated')`)
+@Check('ck_provider_bindings_config', `jsonb_typeof(config) = 'object' AND octet_length(config::text) <= 16384`)
+@Check('ck_provider_bindings_avg_latency_ms', `avg_latency_ms >= 0`)
+@Check('ck_provider_bindings_success_rate', `success_rate >= 0 AND success_rate <= 1`)
+@Index('ix_provider_bindings_version', ['versionId', 'id'])
+@Index('ix_provider_bindings_created', ['createdAt', 'id'])
+@Index('ix_provider_bindings_provider', ['provider', 'id'])
+@Index('ix_provider_bindings_status', ['status', 'id'])
+@Index('ix_provider_bindings_active', { synchronize: false })
+@Index('ix_provider_bindings_latency', { synchronize: false })
+@Index('ix_provider_bindings_success_rate', { synchronize: false })
+export class ProviderBindingEntity {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_provider_bindings' })
+  id: number;
+
+  @Column({ name: 'version_id', type: 'bigint' })
+  versionId: number;
+
+  @ManyToOne(() => ModelVersionEntity, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'version_id', foreignKeyConstraintName: 'fk_provider_bindings_version' })
+  version?: ModelVersionEntity;
+
+  @Column({ type: 'varchar', length: 64 })
+  provider: string;
+
+  @Column({ name: 'provider_model_id', type: 'varchar', length: 256 })
+  providerModelId: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status: BindingStatus;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  config: Record<string, unknown>;
+
+  @Column({ name: 'endpoint_url', type: 'varchar', length: 2048, nullable: true })
+  endpointUrl: string | null;
+
+  @Column({ name: 'avg_latency_ms', type: 'double precision', nullable: true })
+  avgLatencyMs: number | null;
+
+  @Column({ name: 'success_rate', type: 'double precision', nullable: true })
+  successRate: number | null;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', precision: 3, nullable: true })
+  lastUsedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
+}

@@ -1,0 +1,121 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApplicationError } from './application.error';
+import { translateDatabaseError } from './database-errors';
+import { buildProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details';
+import { problemCodeForStatus, type ProblemCode } from './problem-types';
+
+interface FastifyErrorLike {
+  code?: string;
+  statusCode?: number;
+}
+
+const FASTIFY_ERRORS: Record<string, { code: ProblemCode; detail: (req: FastifyRequest) => string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported-media-type',
+    detail: (req) =>
+      `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '(none)')} is not supported. Send the body as application/json.`,
+  },
+  FST_ERR_CTP_INVALID_TYPE: {
+    code: 'unsupported-media-type',
+    detail: () => 'The Content-Type header is malformed. Send the body as application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'payload-too-large',
+    detail: () => 'The request body is larger than the 1 MiB limit.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'malformed-request',
+    detail: () => 'The body is empty but Content-Type is application/json. Send a JSON object.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    code: 'malformed-request',
+    detail: () => 'The request body is not valid JSON.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'malformed-request',
+    detail: () => 'The Content-Length header does not match the body.',
+  },
+  FST_ERR_BAD_URL: {
+    code: 'bad-request',
+    detail: () => 'The request URL is malformed.',
+  },
+};
+
+/**
+ * Renders every error as RFC 9457 application/problem+json. Known errors keep their status and a
+ * detail written for the client; anything unexpected becomes a 500 whose body carries only the
+ * request id, while the stack goes to the server log.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblem(exception, request);
+
+    if (problem.status >= 500) {
+      this.logger.error(
+        { err: exception, request_id: problem.request_id, method: request.method, url: request.url },
+        problem.code === 'internal-error' ? 'Unhandled error' : problem.detail,
+      );
+    }
+    if (reply.sent) return;
+    if (problem.status === 503) reply.header('retry-after', '5');
+    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  }
+
+  private toProblem(exception: unknown, request: FastifyRequest): ProblemDetails {
+    const context = { instance: (request.url ?? '/').split('?')[0], requestId: String(request.id ?? '') };
+
+    if (exception instanceof ApplicationError) {
+      return buildProblem(exception.code, exception.detail, context, exception.errors, exception.extensions);
+    }
+
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const cause = exception.cause as FastifyErrorLike | undefined;
+      const fastifyError = cause?.code ? FASTIFY_ERRORS[cause.code] : undefined;
+      if (fastifyError) return buildProblem(fastifyError.code, fastifyError.detail(request), context);
+      if (cause instanceof SyntaxError) return buildProblem('malformed-request', 'The request body is not valid JSON.', context);
+      if (exception instanceof NotFoundException && this.isRouteNotFound(exception)) {
+        return buildProblem('route-not-found', `No route matches ${request.method} ${context.instance}.`, context);
+      }
+      const code = problemCodeForStatus(status);
+      if (status >= 500) return buildProblem(code, 'The service could not handle the request.', context);
+      return buildProblem(code, this.messageOf(exception) ?? 'The request could not be processed.', context);
+    }
+
+    const translated = translateDatabaseError(exception, request.method);
+    if (translated) return buildProblem(translated.code, translated.detail, context, translated.errors, translated.extensions);
+
+    const fastifyError = exception as FastifyErrorLike | undefined;
+    if (fastifyError?.code && FASTIFY_ERRORS[fastifyError.code]) {
+      const known = FASTIFY_ERRORS[fastifyError.code];
+      return buildProblem(known.code, known.detail(request), context);
+    }
+
+    return buildProblem(
+      'internal-error',
+      `An unexpected error occurred. Quote request id ${context.requestId} when reporting it.`,
+      context,
+    );
+  }
+
+  /** Nest's own not-found handler (no route matched) throws `Cannot <METHOD> <url>`. */
+  private isRouteNotFound(exception: NotFoundException): boolean {
+    return /^Cannot [A-Z]+ /.test(exception.message);
+  }
+
+  private messageOf(exception: HttpException): string | undefined {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+    if (Array.isArray(message)) return message.filter((m) => typeof m === 'string').join('; ');
+    return undefined;
+  }
+}

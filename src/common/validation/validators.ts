@@ -1,0 +1,135 @@
+import { Transform } from 'class-transformer';
+import { Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { isSemVer, MAX_VERSION_LENGTH } from '../../versions/semver';
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const SHA256_PATTERN = /^[0-9a-fA-F]{64}$/;
+export const MAX_URI_LENGTH = 2048;
+export const MAX_CONFIG_BYTES = 16 * 1024;
+
+/** A short lowercase identifier: `generation`, `us-east-1`, `azure-openai`. */
+export function IsSlug(maxLength = 64) {
+  return applyDecorators(
+    MaxLength(maxLength, { message: `must be at most ${maxLength} characters` }),
+    Matches(SLUG_PATTERN, { message: 'must be a lowercase slug: a-z, 0-9, "_" or "-", starting with a letter or digit' }),
+  );
+}
+
+export function IsModelName() {
+  return applyDecorators(
+    MaxLength(128, { message: 'must be at most 128 characters' }),
+    Matches(MODEL_NAME_PATTERN, { message: 'must be 1-128 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit' }),
+  );
+}
+
+export function IsSha256() {
+  return Matches(SHA256_PATTERN, { message: 'must be a SHA-256 digest: 64 hexadecimal characters' });
+}
+
+export function IsSemVerString(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isSemVerString',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isSemVer(value),
+        defaultMessage: () => `must be a SemVer 2.0.0 version such as 1.4.2 or 2.0.0-rc.1 (at most ${MAX_VERSION_LENGTH} characters, no "v" prefix)`,
+      },
+    },
+    options,
+  );
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `scheme://…` with no whitespace: s3://bucket/key, gs://…, file:///path, https://host/path. */
+export function isAbsoluteUri(value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    value.length <= MAX_URI_LENGTH &&
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s\u0000-\u001f\u007f]+$/.test(value) &&
+    parseUrl(value) !== undefined
+  );
+}
+
+export function IsAbsoluteUri(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isAbsoluteUri',
+      validator: {
+        validate: isAbsoluteUri,
+        defaultMessage: () => `must be an absolute URI such as s3://bucket/key, gs://bucket/key, file:///path or https://host/path (at most ${MAX_URI_LENGTH} characters)`,
+      },
+    },
+    options,
+  );
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** https anywhere; plain http only for a local endpoint. */
+export function isEndpointUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > MAX_URI_LENGTH || /\s/.test(value)) return false;
+  const url = parseUrl(value);
+  if (!url || url.username !== '' || url.password !== '') return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+}
+
+export function IsEndpointUrl(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isEndpointUrl',
+      validator: {
+        validate: isEndpointUrl,
+        defaultMessage: () => 'must be an https URL (http is allowed only for localhost), without credentials',
+      },
+    },
+    options,
+  );
+}
+
+/** A JSON object (not an array or null) whose compact encoding is at most `maxBytes`. */
+export function IsJsonObject(maxBytes = MAX_CONFIG_BYTES, options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isJsonObject',
+      validator: {
+        validate: (value: unknown) =>
+          value !== null &&
+          typeof value === 'object' &&
+          !Array.isArray(value) &&
+          Buffer.byteLength(JSON.stringify(value)) <= maxBytes &&
+          !JSON.stringify(value).includes('\\u0000'),
+        defaultMessage: () => `must be a JSON object of at most ${maxBytes / 1024} KiB`,
+      },
+    },
+    options,
+  );
+}
+
+/** Query-string numbers: converts only well-formed numerals, so anything else fails validation. */
+export function ToNumber() {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value.trim()) ? Number(value) : value,
+  );
+}
+
+export function ToInteger() {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d{1,17}$/.test(value.trim()) ? Number(value) : value));
+}
+
+/** Query-string booleans: exactly `true` or `false`. */
+export function ToBoolean() {
+  return Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value));
+}
+
+export function ToLowerCase() {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value));
+}

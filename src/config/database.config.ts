@@ -1,0 +1,54 @@
+import * as path from 'node:path';
+import { registerAs } from '@nestjs/config';
+import { parseEnvironment, type Environment } from './environment';
+
+export interface EmbeddedPostgresSettings {
+  dataDir: string;
+  port: number;
+}
+
+export interface DatabaseConfig {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string | undefined;
+  ssl: boolean;
+  poolSize: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  runMigrations: boolean;
+  /** Set when POSTGRES_HOST is not: the service starts and owns a PostgreSQL of its own. */
+  embedded?: EmbeddedPostgresSettings;
+}
+
+export function databaseConfigFrom(env: Environment, cwd = process.cwd()): DatabaseConfig {
+  const common = {
+    database: env.POSTGRES_DB,
+    poolSize: env.DB_POOL_SIZE,
+    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    runMigrations: env.DB_MIGRATIONS_RUN,
+  };
+  if (env.POSTGRES_HOST === undefined) {
+    return {
+      ...common,
+      host: '127.0.0.1',
+      port: env.EMBEDDED_POSTGRES_PORT,
+      user: 'postgres',
+      password: env.POSTGRES_PASSWORD,
+      ssl: false,
+      embedded: { dataDir: path.resolve(cwd, env.EMBEDDED_POSTGRES_DIR), port: env.EMBEDDED_POSTGRES_PORT },
+    };
+  }
+  return {
+    ...common,
+    host: env.POSTGRES_HOST,
+    port: env.POSTGRES_PORT,
+    user: env.POSTGRES_USER,
+    password: env.POSTGRES_PASSWORD,
+    ssl: env.POSTGRES_SSL,
+  };
+}
+
+export const databaseConfig = registerAs('database', () => databaseConfigFrom(parseEnvironment()));

@@ -1,0 +1,145 @@
+/**
+ * The process environment, parsed and validated in one pass so that a bad deployment fails at boot
+ * with a single line naming every bad variable, instead of failing later on first use.
+ */
+
+type Raw = Record<string, string | undefined>;
+
+interface Spec<T> {
+  parse(raw: string): T | ParseError;
+  default: T;
+  describe: string;
+}
+
+class ParseError {
+  constructor(readonly expected: string) {}
+}
+
+const integer = (min: number, max: number, fallback: number): Spec<number> => ({
+  default: fallback,
+  describe: `an integer from ${min} to ${max}`,
+  parse(raw) {
+    if (!/^-?\d+$/.test(raw.trim())) return new ParseError(this.describe);
+    const value = Number(raw);
+    return value >= min && value <= max ? value : new ParseError(this.describe);
+  },
+});
+
+const text = (fallback: string, pattern?: RegExp, describe = 'a non-empty string'): Spec<string> => ({
+  default: fallback,
+  describe,
+  parse(raw) {
+    const value = raw.trim();
+    if (value === '' || (pattern && !pattern.test(value))) return new ParseError(this.describe);
+    return value;
+  },
+});
+
+const optionalText = (): Spec<string | undefined> => ({
+  default: undefined,
+  describe: 'a string',
+  parse: (raw) => (raw.trim() === '' ? undefined : raw.trim()),
+});
+
+const oneOf = <T extends string>(values: readonly T[], fallback: T): Spec<T> => ({
+  default: fallback,
+  describe: `one of ${values.join(', ')}`,
+  parse(raw) {
+    const value = raw.trim().toLowerCase() as T;
+    return values.includes(value) ? value : new ParseError(this.describe);
+  },
+});
+
+const boolean = (fallback: boolean): Spec<boolean> => ({
+  default: fallback,
+  describe: 'true or false',
+  parse(raw) {
+    const value = raw.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    return new ParseError(this.describe);
+  },
+});
+
+const list = (): Spec<string[]> => ({
+  default: [],
+  describe: 'a comma-separated list of origins (scheme://host[:port]) or *',
+  parse(raw) {
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    const valid = items.every((item) => item === '*' || /^https?:\/\/[^/\s]+$/i.test(item));
+    return valid ? items : new ParseError(this.describe);
+  },
+});
+
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Every variable the service reads, with its default. The README's configuration table mirrors this. */
+export const environmentSchema = {
+  HOST: text('0.0.0.0'),
+  PORT: integer(0, 65535, 8003),
+  CORS_ORIGINS: list(),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  LOG_FORMAT: oneOf(['auto', 'json', 'pretty'] as const, 'auto'),
+  SHUTDOWN_DRAIN_MS: integer(0, 120_000, 0),
+  SHUTDOWN_TIMEOUT_MS: integer(1_000, 600_000, 25_000),
+
+  POSTGRES_HOST: optionalText(),
+  POSTGRES_PORT: integer(1, 65535, 5432),
+  POSTGRES_DB: text('model_registry', SLUG, 'a database name of letters, digits, ".", "_" or "-"'),
+  POSTGRES_USER: text('postgres'),
+  POSTGRES_PASSWORD: { ...optionalText(), default: 'postgres' } as Spec<string | undefined>,
+  POSTGRES_SSL: boolean(false),
+  DB_POOL_SIZE: integer(1, 200, 10),
+  DB_CONNECT_TIMEOUT_MS: integer(100, 120_000, 5_000),
+  DB_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000, 15_000),
+  DB_MIGRATIONS_RUN: boolean(true),
+  EMBEDDED_POSTGRES_PORT: integer(1, 65535, 54329),
+  EMBEDDED_POSTGRES_DIR: text('.data/postgres'),
+
+  HEALTH_DB_TIMEOUT_MS: integer(100, 60_000, 1_500),
+
+  OTEL_SERVICE_NAME: text('model-registry-svc'),
+
+  DEFAULT_RETENTION_COUNT: integer(1, 10, 3),
+} satisfies Record<string, Spec<unknown>>;
+
+type Schema = typeof environmentSchema;
+export type Environment = { readonly [K in keyof Schema]: Schema[K]['default'] };
+
+export class InvalidEnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+const quote = (value: string) => JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+
+/**
+ * Reads every known variable from `raw` (normally `process.env`). An unset or empty variable takes its
+ * default. Throws {@link InvalidEnvironmentError} listing all invalid values at once.
+ */
+export function parseEnvironment(raw: Raw = process.env): Environment {
+  const problems: string[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(environmentSchema) as [string, Spec<unknown>][]) {
+    const value = raw[name];
+    if (value === undefined || value.trim() === '') {
+      parsed[name] = spec.default;
+      continue;
+    }
+    const result = spec.parse(value);
+    if (result instanceof ParseError) {
+      // Never echo secrets back, even in a boot error.
+      const shown = /PASSWORD|SECRET|KEY/.test(name) ? '<hidden>' : quote(value);
+      problems.push(`${name} must be ${result.expected} (got ${shown})`);
+    } else {
+      parsed[name] = result;
+    }
+  }
+  if (problems.length > 0) throw new InvalidEnvironmentError(problems);
+  return parsed as Environment;
+}

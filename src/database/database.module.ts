@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { ConfigType } from '@nestjs/config';
+import { databaseConfig } from '../config/database.config';
+import { dataSourceOptions } from './data-source.options';
+import { DatabaseMigrator } from './database-migrator';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [databaseConfig.KEY],
+      useFactory: (config: ConfigType<typeof databaseConfig>) => ({
+        ...dataSourceOptions(config),
+        // Feature modules register their entities with TypeOrmModule.forFeature.
+        entities: [],
+        autoLoadEntities: true,
+        retryAttempts: 10,
+        retryDelay: 3_000,
+      }),
+    }),
+  ],
+  providers: [DatabaseMigrator],
+  exports: [DatabaseMigrator],
+})
+export class DatabaseModule {}

@@ -1,0 +1,107 @@
+import { Controller, Get, Inject, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ConfigType } from '@nestjs/config';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { appConfig } from '../config/app.config';
+import { ServiceUnavailableError } from '../common/errors/application.error';
+import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { DatabaseMigrator } from '../database/database-migrator';
+import { HealthResponseDto } from './dto/health-response.dto';
+import { LifecycleState } from './lifecycle.state';
+
+/**
+ * Kubernetes probes. Liveness checks only the process, so a database outage never gets pods killed
+ * in a restart loop; readiness takes the instance out of the load balancer while the database is
+ * unreachable, the schema is not current, or shutdown has begun.
+ */
+const FAILURE_REASONS: Record<string, string> = {
+  database: 'the database is unreachable or did not answer in time',
+  migrations: 'database migrations are pending',
+  lifecycle: 'the instance is shutting down',
+};
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+  private lastReady?: boolean;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly typeorm: TypeOrmHealthIndicator,
+    private readonly migrator: DatabaseMigrator,
+    private readonly lifecycle: LifecycleState,
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+  ) {}
+
+  @Get()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'getHealth', summary: 'Overall health: process and database (with a timeout)' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiProblemResponses(503)
+  check(): Promise<HealthCheckResult> {
+    return this.run([this.database]);
+  }
+
+  @Get('live')
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up (does not touch the database)' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.indicators.check('process').up({ uptime_s: Math.round(process.uptime()) })]);
+  }
+
+  @Get('ready')
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: database reachable, schema current, not shutting down' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiProblemResponses(503)
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      const result = await this.run([this.lifecycleCheck, this.database, this.schema]);
+      this.noteReadiness(true);
+      return result;
+    } catch (error) {
+      this.noteReadiness(false, error instanceof ServiceUnavailableError ? error.detail : undefined);
+      throw error;
+    }
+  }
+
+  private readonly database: HealthIndicatorFunction = () =>
+    this.typeorm.pingCheck('database').withTimeout(this.config.healthDbTimeoutMs);
+
+  private readonly schema: HealthIndicatorFunction = () =>
+    this.indicators
+      .check('migrations')
+      .attempt(async () => {
+        if (!(await this.migrator.isSchemaCurrent())) throw new Error('migrations pending');
+      })
+      .withTimeout(this.config.healthDbTimeoutMs);
+
+  private readonly lifecycleCheck: HealthIndicatorFunction = () => {
+    const check = this.indicators.check('lifecycle');
+    return this.lifecycle.shuttingDown ? check.down({ message: 'shutting down' }) : check.up();
+  };
+
+  /** Terminus answers a failed check with its own 503; ours says which check failed, as problem+json. */
+  private async run(checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      // Only our own wording: indicator messages can carry driver text, which clients never see.
+      const failing = Object.keys(result.error ?? {}).map((name) => FAILURE_REASONS[name] ?? name);
+      const checks = Object.fromEntries(Object.entries(result.details).map(([name, state]) => [name, state.status]));
+      throw new ServiceUnavailableError(`Not ready: ${failing.join('; ') || 'a check failed'}.`, { checks });
+    }
+  }
+
+  private noteReadiness(ready: boolean, why?: string): void {
+    if (this.lastReady === ready) return;
+    this.lastReady = ready;
+    if (ready) this.logger.log('instance is ready');
+    else this.logger.warn({ reason: why }, 'instance is not ready');
+  }
+}

@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptionalButNotNull } from '../../common/validation/optional';
+import { IsModelName, IsSlug } from '../../common/validation/validators';
+
+export const KNOWN_TASKS = ['generation', 'chat', 'embedding', 'moderation', 'classification', 'rerank', 'transcription', 'speech', 'vision', 'image-generation'];
+export const DEFAULT_SUBJECT = 'general';
+
+export class CreateModelDto {
+  @ApiProperty({
+    description: 'Unique name: 1-128 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit.',
+    example: 'gpt-4-turbo',
+    pattern: '^[a-z0-9][a-z0-9._-]*$',
+    maxLength: 128,
+  })
+  @IsString()
+  @IsModelName()
+  name: string;
+
+  @ApiProperty({
+    description: `What the model does, as a lowercase slug. Known tasks: ${KNOWN_TASKS.join(', ')} (others are accepted).`,
+    example: 'generation',
+    pattern: '^[a-z0-9][a-z0-9_-]*$',
+    maxLength: 64,
+  })
+  @IsString()
+  @IsSlug()
+  task: string;
+
+  @ApiPropertyOptional({
+    description: 'Subject domain or category, as a lowercase slug.',
+    example: 'general',
+    default: DEFAULT_SUBJECT,
+    pattern: '^[a-z0-9][a-z0-9_-]*$',
+    maxLength: 64,
+  })
+  @IsOptionalButNotNull()
+  @IsString()
+  @IsSlug()
+  subject?: string;
+
+  @ApiPropertyOptional({ description: 'Free text, up to 4,000 characters.', example: 'GPT-4 Turbo model for general text generation', maxLength: 4000, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000, { message: 'must be at most 4000 characters' })
+  description?: string | null;
+}

@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { ModelRow } from '../models.repository';
+
+export class ModelResponseDto {
+  @ApiProperty({ example: 1, type: 'integer' })
+  id: number;
+
+  @ApiProperty({ example: 'gpt-4-turbo' })
+  name: string;
+
+  @ApiProperty({ example: 'generation' })
+  task: string;
+
+  @ApiProperty({ example: 'general' })
+  subject: string;
+
+  @ApiProperty({ example: 'GPT-4 Turbo model for general text generation', nullable: true, type: String })
+  description: string | null;
+
+  @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
+  created_at: string;
+
+  @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
+  updated_at: string;
+
+  static fromRow(row: ModelRow): ModelResponseDto {
+    return {
+      id: row.id,
+      name: row.name,
+      task: row.task,
+      subject: row.subject,
+      description: row.description,
+      created_at: row.created_at.toISOString(),
+      updated_at: row.updated_at.toISOString(),
+    };
+  }
+}
+
+export class ModelPageDto {
+  @ApiProperty({ type: [ModelResponseDto] })
+  items: ModelResponseDto[];
+
+  @ApiProperty({ description: 'Token for the next page, or null on the last page.', nullable: true, type: String, example: null })
+  next_page_token: string | null;
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ModelEntity } from './model.entity';
+import { ModelsController } from './models.controller';
+import { ModelsRepository } from './models.repository';
+import { ModelsService } from './models.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ModelEntity])],
+  controllers: [ModelsController],
+  providers: [ModelsService, ModelsRepository],
+  exports: [ModelsService, ModelsRepository],
+})
+export class ModelsModule {}

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { keyset, toPage, withDescending, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { likeContains, setClause, SqlConditions, type Queryable } from '../database/sql';
+import type { ModelSort } from './dto/list-models-query.dto';
+
+export interface ModelRow {
+  id: number;
+  name: string;
+  task: string;
+  subject: string;
+  description: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewModel {
+  name: string;
+  task: string;
+  subject: string;
+  description: string | null;
+}
+
+export type ModelChanges = Partial<NewModel>;
+
+export interface ModelFilter {
+  task?: string;
+  subject?: string;
+  q?: string;
+}
+
+const SORTS: SortAllowList = withDescending({
+  name: { expression: 'm.name', cast: 'text' },
+  created_at: { expression: 'm.created_at', cast: 'timestamptz' },
+  updated_at: { expression: 'm.updated_at', cast: 'timestamptz' },
+});
+
+const COLUMNS = 'm.id, m.name, m.task, m.subject, m.description, m.created_at, m.updated_at';
+const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description' };
+
+@Injectable()
+export class ModelsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private db(manager?: Queryable): Queryable {
+    return manager ?? this.dataSource.manager;
+  }
+
+  async insert(model: NewModel, manager?: Queryable): Promise<ModelRow> {
+    const rows: ModelRow[] = await this.db(manager).query(
+      `INSERT INTO models AS m (name, task, subject, description) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [model.name, model.task, model.subject, model.description],
+    );
+    return rows[0];
+  }
+
+  async findById(id: number, manager?: Queryable, options: { lock?: boolean } = {}): Promise<ModelRow | undefined> {
+    const rows: ModelRow[] = await this.db(manager).query(
+      `SELECT ${COLUMNS} FROM models m WHERE m.id = $1${options.lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async findByName(name: string): Promise<ModelRow | undefined> {
+    const rows: ModelRow[] = await this.db().query(`SELECT ${COLUMNS} FROM models m WHERE m.name = $1`, [name]);
+    return rows[0];
+  }
+
+  async listPage<T>(filter: ModelFilter, sort: ModelSort, limit: number, pageToken: string | undefined, map: (row: ModelRow) => T): Promise<Page<T>> {
+    const where = new SqlConditions()
+      .addIf(filter.task !== undefined, 'm.task = ?', filter.task)
+      .addIf(filter.subject !== undefined, 'm.subject = ?', filter.subject)
+      .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined);
+    const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter });
+    if (page.after) where.add(page.after.sql, ...page.after.params);
+    const rows: (ModelRow & { sort_value: string })[] = await this.db().query(
+      `SELECT ${COLUMNS}, ${page.sortValueSelect} FROM models m ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+      where.params,
+    );
+    return toPage(rows, limit, sort, page.fingerprint, map);
+  }
+
+  async update(id: number, changes: ModelChanges, manager?: Queryable): Promise<ModelRow | undefined> {
+    const set = setClause(changes, CHANGE_COLUMNS, 2);
+    if (!set) return this.findById(id, manager);
+    const rows: [ModelRow[], number] = await this.db(manager).query(
+      `UPDATE models m SET ${set.sql}, updated_at = now() WHERE m.id = $1 RETURNING ${COLUMNS}`,
+      [id, ...set.params],
+    );
+    return rows[0][0];
+  }
+
+  /**
+   * Locks every version and binding of the model (so no binding can be created or activated under it
+   * until the transaction ends) and returns the ids of its active bindings.
+   */
+  async lockSubtreeAndListActiveBindings(modelId: number, manager: Queryable): Promise<number[]> {
+    await manager.query('SELECT id FROM model_versions WHERE model_id = $1 ORDER BY id FOR UPDATE', [modelId]);
+    const rows: { id: number; status: string }[] = await manager.query(
+      `SELECT b.id, b.status FROM provider_bindings b JOIN model_versions v ON v.id = b.version_id
+        WHERE v.model_id = $1 ORDER BY b.id FOR UPDATE OF b`,
+      [modelId],
+    );
+    return rows.filter((row) => row.status === 'active').map((row) => row.id);
+  }
+
+  async delete(id: number, manager?: Queryable): Promise<void> {
+    await this.db(manager).query('DELETE FROM models WHERE id = $1', [id]);
+  }
+}

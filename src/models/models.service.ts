@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
+import { assertIfMatch, etagOf } from '../common/http/etag';
+import type { Page } from '../common/pagination/keyset';
+import { DEFAULT_SUBJECT, type CreateModelDto } from './dto/create-model.dto';
+import type { ListModelsQueryDto } from './dto/list-models-query.dto';
+import { ModelResponseDto } from './dto/model-response.dto';
+import type { UpdateModelDto } from './dto/update-model.dto';
+import { ModelsRepository, type ModelRow } from './models.repository';
+
+@Injectable()
+export class ModelsService {
+  constructor(
+    private readonly models: ModelsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async create(dto: CreateModelDto): Promise<ModelResponseDto> {
+    const row = await this.models.insert({
+      name: dto.name,
+      task: dto.task,
+      subject: dto.subject ?? DEFAULT_SUBJECT,
+      description: dto.description ?? null,
+    });
+    return ModelResponseDto.fromRow(row);
+  }
+
+  async get(id: number): Promise<ModelResponseDto> {
+    return ModelResponseDto.fromRow(await this.require(id));
+  }
+
+  async getByName(name: string): Promise<ModelResponseDto> {
+    const row = await this.models.findByName(name);
+    if (!row) throw new ResourceNotFoundError('model', name, 'name');
+    return ModelResponseDto.fromRow(row);
+  }
+
+  list(query: ListModelsQueryDto): Promise<Page<ModelResponseDto>> {
+    return this.models.listPage({ task: query.task, subject: query.subject, q: query.q }, query.sort, query.limit, query.page_token, ModelResponseDto.fromRow);
+  }
+
+  /** Partial update under a row lock, so If-Match is checked against what is actually overwritten. */
+  update(id: number, dto: UpdateModelDto, ifMatch: string | undefined): Promise<ModelResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.require(id, manager);
+      assertIfMatch(ifMatch, etagOf(ModelResponseDto.fromRow(current)));
+      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description }, manager);
+      return ModelResponseDto.fromRow(updated!);
+    });
+  }
+
+  /**
+   * Deletes the model with its versions and bindings in one transaction — unless a binding is active:
+   * the gateway may be routing traffic to it.
+   */
+  delete(id: number, ifMatch: string | undefined): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.require(id, manager);
+      assertIfMatch(ifMatch, etagOf(ModelResponseDto.fromRow(current)));
+      const active = await this.models.lockSubtreeAndListActiveBindings(id, manager);
+      if (active.length > 0) {
+        throw new ConflictError(
+          `Model ${id} has ${active.length} active provider binding(s) (${active.slice(0, 10).join(', ')}${active.length > 10 ? ', …' : ''}); set them inactive or deprecated before deleting it.`,
+          undefined,
+          { active_binding_ids: active },
+        );
+      }
+      await this.models.delete(id, manager);
+    });
+  }
+
+  private async require(id: number, manager?: Parameters<ModelsRepository['findById']>[1]): Promise<ModelRow> {
+    const row = await this.models.findById(id, manager, { lock: manager !== undefined });
+    if (!row) throw new ResourceNotFoundError('model', id);
+    return row;
+  }
+}

@@ -1,0 +1,25 @@
+import { createTestApp, type TestApp } from './support/test-app';
+
+describe('health', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await createTestApp('health');
+  });
+  afterAll(() => sut.close());
+
+  it('GET /health reports the database check', async () => {
+    const response = await sut.http.get('/health').expect(200);
+    expect(response.body).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+  });
+
+  it('GET /health/live does not touch the database', async () => {
+    const response = await sut.http.get('/health/live').expect(200);
+    expect(response.body.details).toEqual({ process: expect.objectContaining({ status: 'up' }) });
+  });
+
+  it('GET /health/ready checks lifecycle, database and migrations', async () => {
+    const response = await sut.http.get('/health/ready').expect(200);
+    expect(Object.keys(response.body.details).sort()).toEqual(['database', 'lifecycle', 'migrations']);
+  });
+});
