@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
+import { LifecycleState } from './health/lifecycle.state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -46,6 +47,13 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // Once shutdown has begun, every response closes its connection, so keep-alive clients cannot
+  // hold the server open after their in-flight requests are done.
+  const lifecycle = app.get(LifecycleState);
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (lifecycle.shuttingDown) void reply.header('connection', 'close');
+    return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;

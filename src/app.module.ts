@@ -10,6 +10,8 @@ import { createValidationPipe } from './common/validation/validation.pipe';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { ModelsModule } from './models/models.module';
+import { VersionsModule } from './versions/versions.module';
+import { BindingsModule } from './bindings/bindings.module';
 import { ProblemsModule } from './problems/problems.module';
 
 @Module({
@@ -24,6 +26,8 @@ import { ProblemsModule } from './problems/problems.module';
     HealthModule,
     ProblemsModule,
     ModelsModule,
+    VersionsModule,
+    BindingsModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

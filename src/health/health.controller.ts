@@ -48,6 +48,7 @@ export class HealthController {
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up (does not touch the database)' })
   @ApiOkResponse({ type: HealthResponseDto })
+  @ApiProblemResponses()
   live(): Promise<HealthCheckResult> {
     return this.health.check([() => this.indicators.check('process').up({ uptime_s: Math.round(process.uptime()) })]);
   }

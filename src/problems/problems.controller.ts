@@ -26,6 +26,7 @@ export class ProblemsController {
   @Get()
   @ApiOperation({ operationId: 'listProblemTypes', summary: 'Every problem type this API reports' })
   @ApiOkResponse({ type: [ProblemTypeDto] })
+  @ApiProblemResponses()
   list(): ProblemTypeDto[] {
     return (Object.keys(PROBLEM_TYPES) as ProblemCode[]).map(describe);
   }

@@ -10,6 +10,7 @@ export const PG = {
   NOT_NULL_VIOLATION: '23502',
   EXCLUSION_VIOLATION: '23P01',
   STRING_TOO_LONG: '22001',
+  CHARACTER_NOT_IN_REPERTOIRE: '22021',
   NUMERIC_OUT_OF_RANGE: '22003',
   INVALID_DATETIME: '22007',
   DATETIME_OUT_OF_RANGE: '22008',
@@ -88,12 +89,13 @@ export function translateDatabaseError(error: unknown, method?: string): Applica
       return new ApplicationError('constraint-violation', field ? `${field}: ${message}` : message, field ? [{ field, message }] : undefined);
     }
     case PG.STRING_TOO_LONG:
+    case PG.CHARACTER_NOT_IN_REPERTOIRE:
     case PG.NUMERIC_OUT_OF_RANGE:
     case PG.INVALID_DATETIME:
     case PG.DATETIME_OUT_OF_RANGE:
     case PG.INVALID_TEXT_REPRESENTATION:
     case PG.INVALID_JSON_TEXT:
-      return new ApplicationError('constraint-violation', 'A value is out of range or not in the expected format.');
+      return new ApplicationError('constraint-violation', 'A value is out of range or not in the expected format (text may not contain NUL characters).');
     case PG.SERIALIZATION_FAILURE:
     case PG.DEADLOCK_DETECTED:
     case PG.LOCK_NOT_AVAILABLE:

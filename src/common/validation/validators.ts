@@ -24,6 +24,16 @@ export function IsModelName() {
   );
 }
 
+/** A provider's own model identifier: 1-256 printable characters, no surrounding spaces. */
+export function IsProviderModelId() {
+  return applyDecorators(
+    MaxLength(256, { message: 'must be at most 256 characters' }),
+    Matches(/^[^\s\u0000-\u001f\u007f](?:[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f])?$/, {
+      message: 'must be 1-256 printable characters without leading or trailing spaces',
+    }),
+  );
+}
+
 export function IsSha256() {
   return Matches(SHA256_PATTERN, { message: 'must be a SHA-256 digest: 64 hexadecimal characters' });
 }

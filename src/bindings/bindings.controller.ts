@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
+import { IdParamDto } from '../common/validation/id-param.dto';
+import { BindingPageDto, BindingResponseDto } from './dto/binding-response.dto';
+import { CreateBindingDto } from './dto/create-binding.dto';
+import { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
+import { UpdateBindingDto } from './dto/update-binding.dto';
+import { BindingsService } from './bindings.service';
+
+@ApiTags('bindings')
+@Controller('bindings')
+export class BindingsController {
+  constructor(private readonly bindings: BindingsService) {}
+
+  @Post()
+  @UseInterceptors(EtagInterceptor)
+  @ApiOperation({ operationId: 'createBinding', summary: 'Bind a version to a provider model' })
+  @ApiCreatedResponse({ type: BindingResponseDto, description: 'Created; `Location` points at it.' })
+  @ApiProblemResponses(400, 404, 409, 413, 415)
+  async createBinding(@Body() dto: CreateBindingDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<BindingResponseDto> {
+    const binding = await this.bindings.create(dto);
+    void reply.header('location', `/bindings/${binding.id}`);
+    return binding;
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listBindings', summary: 'List provider bindings (filtered, keyset-paginated)' })
+  @ApiOkResponse({ type: BindingPageDto })
+  @ApiProblemResponses(400)
+  listBindings(@Query() query: ListBindingsQueryDto): Promise<BindingPageDto> {
+    return this.bindings.list(query);
+  }
+
+  @Get(':id')
+  @UseInterceptors(EtagInterceptor)
+  @ApiOperation({ operationId: 'getBinding', summary: 'Get a provider binding by id' })
+  @ApiHeader(IF_NONE_MATCH_HEADER)
+  @ApiOkResponse({ type: BindingResponseDto })
+  @ApiProblemResponses(400, 404)
+  getBinding(@Param() { id }: IdParamDto): Promise<BindingResponseDto> {
+    return this.bindings.get(id);
+  }
+
+  @Put(':id')
+  @UseInterceptors(EtagInterceptor)
+  @ApiOperation({ operationId: 'updateBinding', summary: 'Update some fields of a binding (version_id is immutable)' })
+  @ApiHeader(IF_MATCH_HEADER)
+  @ApiOkResponse({ type: BindingResponseDto })
+  @ApiProblemResponses(400, 404, 409, 412, 413, 415)
+  updateBinding(@Param() { id }: IdParamDto, @Body() dto: UpdateBindingDto, @Headers('if-match') ifMatch?: string): Promise<BindingResponseDto> {
+    return this.bindings.update(id, dto, ifMatch);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteBinding', summary: 'Delete a provider binding' })
+  @ApiHeader(IF_MATCH_HEADER)
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblemResponses(400, 404, 412)
+  deleteBinding(@Param() { id }: IdParamDto, @Headers('if-match') ifMatch?: string): Promise<void> {
+    return this.bindings.delete(id, ifMatch);
+  }
+}

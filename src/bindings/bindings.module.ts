@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BindingsController } from './bindings.controller';
+import { BindingsRepository } from './bindings.repository';
+import { BindingsService } from './bindings.service';
+import { ProviderBindingEntity } from './provider-binding.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ProviderBindingEntity])],
+  controllers: [BindingsController],
+  providers: [BindingsService, BindingsRepository],
+  exports: [BindingsService, BindingsRepository],
+})
+export class BindingsModule {}

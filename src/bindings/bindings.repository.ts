@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { keyset, toPage, withDescending, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { setClause, SqlConditions, type Queryable } from '../database/sql';
+import type { BindingSort } from './dto/list-bindings-query.dto';
+import type { BindingStatus } from './provider-binding.entity';
+
+export interface BindingRow {
+  id: number;
+  version_id: number;
+  model_id: number;
+  provider: string;
+  provider_model_id: string;
+  status: BindingStatus;
+  config: Record<string, unknown>;
+  endpoint_url: string | null;
+  avg_latency_ms: number | null;
+  success_rate: number | null;
+  last_used_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface BindingFields {
+  provider?: string;
+  provider_model_id?: string;
+  status?: BindingStatus;
+  config?: Record<string, unknown>;
+  endpoint_url?: string | null;
+  avg_latency_ms?: number | null;
+  success_rate?: number | null;
+}
+
+export interface NewBinding extends BindingFields {
+  version_id: number;
+  provider: string;
+  provider_model_id: string;
+}
+
+export interface BindingFilter {
+  version_id?: number;
+  model_id?: number;
+  provider?: string;
+  status?: BindingStatus;
+}
+
+/** The version a binding hangs off, as far as binding rules care. */
+export interface ParentVersion {
+  model_id: number;
+  archived_at: Date | null;
+}
+
+const COLUMNS =
+  'b.id, b.version_id, v.model_id, b.provider, b.provider_model_id, b.status, b.config, b.endpoint_url, ' +
+  'b.avg_latency_ms, b.success_rate, b.last_used_at, b.created_at, b.updated_at';
+
+const SORTS: SortAllowList = withDescending({
+  created_at: { expression: 'b.created_at', cast: 'timestamptz' },
+  provider: { expression: 'b.provider', cast: 'text' },
+  avg_latency_ms: { expression: "COALESCE(b.avg_latency_ms, 'Infinity')", cast: 'float8' },
+  success_rate: { expression: 'COALESCE(b.success_rate, -1)', cast: 'float8' },
+});
+
+const FIELD_COLUMNS: Record<keyof BindingFields, string> = {
+  provider: 'provider',
+  provider_model_id: 'provider_model_id',
+  status: 'status',
+  config: 'config',
+  endpoint_url: 'endpoint_url',
+  avg_latency_ms: 'avg_latency_ms',
+  success_rate: 'success_rate',
+};
+
+@Injectable()
+export class BindingsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private db(manager?: Queryable): Queryable {
+    return manager ?? this.dataSource.manager;
+  }
+
+  /**
+   * Reads the version a binding will hang off with FOR SHARE: while the transaction lasts, nothing
+   * (e.g. retention) can archive or delete it.
+   */
+  async lockParentVersion(versionId: number, manager: Queryable): Promise<ParentVersion | undefined> {
+    const rows: ParentVersion[] = await manager.query('SELECT model_id, archived_at FROM model_versions WHERE id = $1 FOR SHARE', [versionId]);
+    return rows[0];
+  }
+
+  async insert(binding: NewBinding, manager: Queryable): Promise<BindingRow> {
+    const rows: BindingRow[] = await manager.query(
+      `WITH b AS (
+         INSERT INTO provider_bindings (version_id, provider, provider_model_id, status, config, endpoint_url, avg_latency_ms, success_rate)
+         VALUES ($1, $2, $3, COALESCE($4, 'active'), COALESCE($5::jsonb, '{}'::jsonb), $6, $7, $8)
+         RETURNING *)
+       SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`,
+      [
+        binding.version_id,
+        binding.provider,
+        binding.provider_model_id,
+        binding.status ?? null,
+        binding.config === undefined ? null : JSON.stringify(binding.config),
+        binding.endpoint_url ?? null,
+        binding.avg_latency_ms ?? null,
+        binding.success_rate ?? null,
+      ],
+    );
+    return rows[0];
+  }
+
+  async findById(id: number, manager?: Queryable, options: { lock?: boolean } = {}): Promise<BindingRow | undefined> {
+    const rows: BindingRow[] = await this.db(manager).query(
+      `SELECT ${COLUMNS} FROM provider_bindings b JOIN model_versions v ON v.id = b.version_id WHERE b.id = $1${options.lock ? ' FOR UPDATE OF b' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async listPage<T>(filter: BindingFilter, sort: BindingSort, limit: number, pageToken: string | undefined, map: (row: BindingRow) => T): Promise<Page<T>> {
+    const where = new SqlConditions()
+      .addIf(filter.version_id !== undefined, 'b.version_id = ?', filter.version_id)
+      .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
+      .addIf(filter.provider !== undefined, 'b.provider = ?', filter.provider)
+      .addIf(filter.status !== undefined, 'b.status = ?', filter.status);
+    const page = keyset(sort, SORTS, 'b.id', pageToken, { ...filter });
+    if (page.after) where.add(page.after.sql, ...page.after.params);
+    const rows: (BindingRow & { sort_value: string })[] = await this.db().query(
+      `SELECT ${COLUMNS}, ${page.sortValueSelect}
+         FROM provider_bindings b JOIN model_versions v ON v.id = b.version_id
+         ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+      where.params,
+    );
+    return toPage(rows, limit, sort, page.fingerprint, map);
+  }
+
+  async update(id: number, changes: BindingFields, manager: Queryable): Promise<BindingRow | undefined> {
+    const values = { ...changes, config: changes.config === undefined ? undefined : JSON.stringify(changes.config) };
+    const set = setClause(values, FIELD_COLUMNS, 2);
+    if (!set) return this.findById(id, manager);
+    const rows: BindingRow[] = await manager.query(
+      `WITH b AS (UPDATE provider_bindings SET ${set.sql}, updated_at = now() WHERE id = $1 RETURNING *)
+       SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`,
+      [id, ...set.params],
+    );
+    return rows[0];
+  }
+
+  async delete(id: number, manager: Queryable): Promise<void> {
+    await manager.query('DELETE FROM provider_bindings WHERE id = $1', [id]);
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
+import { assertIfMatch, etagOf } from '../common/http/etag';
+import type { Page } from '../common/pagination/keyset';
+import { assertImmutableUnchanged } from '../common/validation/immutable';
+import type { Queryable } from '../database/sql';
+import { BindingResponseDto } from './dto/binding-response.dto';
+import type { BindingFieldsDto, CreateBindingDto } from './dto/create-binding.dto';
+import type { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
+import type { UpdateBindingDto } from './dto/update-binding.dto';
+import { BindingsRepository, type BindingFields, type BindingRow, type ParentVersion } from './bindings.repository';
+
+function fieldsOf(dto: BindingFieldsDto & { provider?: string; provider_model_id?: string }): BindingFields {
+  return {
+    provider: dto.provider,
+    provider_model_id: dto.provider_model_id,
+    status: dto.status,
+    config: dto.config,
+    endpoint_url: dto.endpoint_url,
+    avg_latency_ms: dto.avg_latency_ms,
+    success_rate: dto.success_rate,
+  };
+}
+
+@Injectable()
+export class BindingsService {
+  constructor(
+    private readonly bindings: BindingsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  create(dto: CreateBindingDto): Promise<BindingResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const version = await this.bindings.lockParentVersion(dto.version_id, manager);
+      if (!version) throw new ResourceNotFoundError('version', dto.version_id);
+      this.assertRoutable(version, dto.version_id, dto.status ?? 'active');
+      const row = await this.bindings.insert({ ...fieldsOf(dto), version_id: dto.version_id, provider: dto.provider, provider_model_id: dto.provider_model_id }, manager);
+      return BindingResponseDto.fromRow(row);
+    });
+  }
+
+  async get(id: number): Promise<BindingResponseDto> {
+    return BindingResponseDto.fromRow(await this.require(id));
+  }
+
+  list(query: ListBindingsQueryDto): Promise<Page<BindingResponseDto>> {
+    const { limit, page_token, sort, ...filter } = query;
+    return this.bindings.listPage(filter, sort, limit, page_token, BindingResponseDto.fromRow);
+  }
+
+  update(id: number, dto: UpdateBindingDto, ifMatch: string | undefined): Promise<BindingResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.require(id, manager);
+      assertIfMatch(ifMatch, etagOf(BindingResponseDto.fromRow(current)));
+      assertImmutableUnchanged({ version_id: dto.version_id }, { ...current });
+      if (dto.status === 'active' && current.status !== 'active') {
+        const version = await this.bindings.lockParentVersion(current.version_id, manager);
+        this.assertRoutable(version!, current.version_id, 'active');
+      }
+      const updated = await this.bindings.update(id, fieldsOf(dto), manager);
+      return BindingResponseDto.fromRow(updated!);
+    });
+  }
+
+  delete(id: number, ifMatch: string | undefined): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.require(id, manager);
+      assertIfMatch(ifMatch, etagOf(BindingResponseDto.fromRow(current)));
+      await this.bindings.delete(id, manager);
+    });
+  }
+
+  /** An archived version's artifact is gone from serving storage: nothing may route to it. */
+  private assertRoutable(version: ParentVersion, versionId: number, status: string): void {
+    if (status === 'active' && version.archived_at !== null) {
+      throw new ConflictError(`Version ${versionId} is archived; restore it before giving it an active binding.`, 'version_id');
+    }
+  }
+
+  private async require(id: number, manager?: Queryable): Promise<BindingRow> {
+    const row = await this.bindings.findById(id, manager, { lock: manager !== undefined });
+    if (!row) throw new ResourceNotFoundError('binding', id);
+    return row;
+  }
+}

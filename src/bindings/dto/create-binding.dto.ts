@@ -1,0 +1,63 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsOptionalButNotNull } from '../../common/validation/optional';
+import { IsEndpointUrl, IsJsonObject, IsProviderModelId, IsSlug } from '../../common/validation/validators';
+import { BINDING_STATUSES, type BindingStatus } from '../provider-binding.entity';
+
+export const KNOWN_PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'vertex', 'bedrock', 'cohere', 'mistral', 'groq', 'together', 'fireworks', 'huggingface', 'replicate', 'ollama', 'vllm', 'self-hosted'];
+export const MAX_LATENCY_MS = 3_600_000;
+
+/** The fields of a binding a client may set, shared by create and update. */
+export class BindingFieldsDto {
+  @ApiPropertyOptional({ description: 'active (routable), inactive or deprecated.', enum: BINDING_STATUSES, default: 'active' })
+  @IsOptionalButNotNull()
+  @IsIn(BINDING_STATUSES, { message: `must be one of ${BINDING_STATUSES.join(', ')}` })
+  status?: BindingStatus;
+
+  @ApiPropertyOptional({
+    description: 'Provider settings as a JSON object of at most 16 KiB (replaced whole on update).',
+    example: { temperature: 0.7, max_tokens: 2000 },
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptionalButNotNull()
+  @IsJsonObject()
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Custom endpoint: https, or http for localhost only.', example: 'https://my-resource.openai.azure.com/openai/deployments/gpt4', nullable: true, type: String })
+  @IsOptional()
+  @IsEndpointUrl()
+  endpoint_url?: string | null;
+
+  @ApiPropertyOptional({ description: 'Average latency in milliseconds (zero or more).', example: 850, minimum: 0, nullable: true, type: Number })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number zero or more' })
+  @Min(0, { message: 'must be zero or more' })
+  @Max(MAX_LATENCY_MS, { message: `must be at most ${MAX_LATENCY_MS}` })
+  avg_latency_ms?: number | null;
+
+  @ApiPropertyOptional({ description: 'Share of successful calls, from 0 to 1.', example: 0.998, minimum: 0, maximum: 1, nullable: true, type: Number })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
+  @Min(0, { message: 'must be a number from 0 to 1' })
+  @Max(1, { message: 'must be a number from 0 to 1' })
+  success_rate?: number | null;
+}
+
+export class CreateBindingDto extends BindingFieldsDto {
+  @ApiProperty({ description: 'Id of the model version this binding serves.', example: 1, type: 'integer', minimum: 1 })
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  version_id: number;
+
+  @ApiProperty({ description: `Provider, as a lowercase slug. Known: ${KNOWN_PROVIDERS.join(', ')} (others are accepted).`, example: 'openai', maxLength: 64 })
+  @IsString()
+  @IsSlug()
+  provider: string;
+
+  @ApiProperty({ description: "The provider's identifier for the model (1-256 printable characters).", example: 'gpt-4-0125-preview', maxLength: 256 })
+  @IsString()
+  @IsProviderModelId()
+  provider_model_id: string;
+}

@@ -1,0 +1,60 @@
+import { InvalidEnvironmentError, parseEnvironment } from './environment';
+import { databaseConfigFrom } from './database.config';
+
+describe('parseEnvironment', () => {
+  it('applies the brief\'s defaults when nothing is set', () => {
+    const sut = parseEnvironment({});
+    expect(sut).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: 8003,
+      POSTGRES_PORT: 5432,
+      POSTGRES_DB: 'model_registry',
+      POSTGRES_USER: 'postgres',
+      POSTGRES_PASSWORD: 'postgres',
+      DB_POOL_SIZE: 10,
+      OTEL_SERVICE_NAME: 'model-registry-svc',
+      DEFAULT_RETENTION_COUNT: 3,
+      CORS_ORIGINS: [],
+    });
+    expect(sut.POSTGRES_HOST).toBeUndefined();
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseEnvironment({ PORT: '', POSTGRES_HOST: '  ' })).toMatchObject({ PORT: 8003, POSTGRES_HOST: undefined });
+  });
+
+  it('reports every bad value in one error, hiding secrets', () => {
+    let error: unknown;
+    try {
+      parseEnvironment({ PORT: 'eighty', DB_POOL_SIZE: '0', DEFAULT_RETENTION_COUNT: '11', LOG_LEVEL: 'loud', CORS_ORIGINS: 'not-a-url', POSTGRES_SSL: 'maybe' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    const problems = (error as InvalidEnvironmentError).problems;
+    expect(problems).toHaveLength(6);
+    expect(problems).toContain('PORT must be an integer from 0 to 65535 (got "eighty")');
+    expect(problems).toContain('DEFAULT_RETENTION_COUNT must be an integer from 1 to 10 (got "11")');
+    expect((error as Error).message).toMatch(/^Invalid configuration: /);
+  });
+
+  it('parses lists and booleans', () => {
+    expect(parseEnvironment({ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000', POSTGRES_SSL: 'true' })).toMatchObject({
+      CORS_ORIGINS: ['https://a.example.com', 'http://localhost:3000'],
+      POSTGRES_SSL: true,
+    });
+  });
+});
+
+describe('databaseConfigFrom', () => {
+  it('uses the embedded server when POSTGRES_HOST is not set', () => {
+    const sut = databaseConfigFrom(parseEnvironment({}), '/srv/app');
+    expect(sut).toMatchObject({ host: '127.0.0.1', port: 54329, embedded: { dataDir: '/srv/app/.data/postgres', port: 54329 } });
+  });
+
+  it('uses the configured server and starts nothing when POSTGRES_HOST is set', () => {
+    const sut = databaseConfigFrom(parseEnvironment({ POSTGRES_HOST: 'db', POSTGRES_PORT: '6543', DB_POOL_SIZE: '25' }));
+    expect(sut).toMatchObject({ host: 'db', port: 6543, poolSize: 25 });
+    expect(sut.embedded).toBeUndefined();
+  });
+});

@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsOptionalButNotNull } from '../../common/validation/optional';
+import { IsAbsoluteUri, IsSemVerString, IsSha256, IsSlug, ToLowerCase } from '../../common/validation/validators';
+
+export const MAX_COST_PER_1K = 1_000_000_000;
+
+/** The descriptive, mutable fields of a version (shared by create and update). */
+export class VersionFieldsDto {
+  @ApiPropertyOptional({ description: 'Deployment region, as a lowercase slug.', example: 'us-east-1', maxLength: 64, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @IsSlug()
+  region?: string | null;
+
+  @ApiPropertyOptional({ description: 'Cost per 1K tokens (or items), in USD. Zero or more.', example: 0.01, minimum: 0, nullable: true, type: Number })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number zero or more' })
+  @Min(0, { message: 'must be zero or more' })
+  @Max(MAX_COST_PER_1K, { message: `must be at most ${MAX_COST_PER_1K}` })
+  cost_per_1k?: number | null;
+
+  @ApiPropertyOptional({ description: 'Evaluation score from 0 to 1.', example: 0.92, minimum: 0, maximum: 1, nullable: true, type: Number })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
+  @Min(0, { message: 'must be a number from 0 to 1' })
+  @Max(1, { message: 'must be a number from 0 to 1' })
+  eval_score?: number | null;
+
+  @ApiPropertyOptional({ description: 'Whether the version meets its SLO.', example: true, default: true })
+  @IsOptionalButNotNull()
+  @IsBoolean({ message: 'must be true or false' })
+  slo_ok?: boolean;
+
+  @ApiPropertyOptional({ description: 'Absolute URI of the model artifact (s3://, gs://, file://, https://, …).', example: 's3://models/gpt-4-turbo/v1.0.0/model.bin', maxLength: 2048, nullable: true, type: String })
+  @IsOptional()
+  @IsAbsoluteUri()
+  artifact_uri?: string | null;
+
+  @ApiPropertyOptional({ description: 'Absolute URI of the archived artifact; normally set by retention.', example: 'glacier://model-archive/gpt-4-turbo/v1.0.0/model.bin', maxLength: 2048, nullable: true, type: String })
+  @IsOptional()
+  @IsAbsoluteUri()
+  archive_uri?: string | null;
+
+  @ApiPropertyOptional({ description: 'Artifact size in bytes (0 to 2^53-1).', example: 5368709120, minimum: 0, nullable: true, type: 'integer' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0, { message: 'must be zero or more' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'must be at most 2^53-1' })
+  size_bytes?: number | null;
+
+  @ApiPropertyOptional({ description: 'Model type, as a lowercase slug (transformer, llm, diffusion, …).', example: 'llm', maxLength: 64, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @IsSlug()
+  model_type?: string | null;
+
+  @ApiPropertyOptional({ description: 'Framework, as a lowercase slug (pytorch, tensorflow, onnx, …).', example: 'pytorch', maxLength: 64, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @IsSlug()
+  framework?: string | null;
+}
+
+export class CreateVersionDto extends VersionFieldsDto {
+  @ApiProperty({ description: 'Id of the model this is a version of.', example: 1, type: 'integer', minimum: 1 })
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  model_id: number;
+
+  @ApiProperty({ description: 'SHA-256 of the artifact: 64 hex characters (stored lowercase). Unique per model.', example: 'a1b2c3d4e5f6789012345678901234567890123456789012345678901234abcd' })
+  @ToLowerCase()
+  @IsString()
+  @IsSha256()
+  hash: string;
+
+  @ApiProperty({ description: 'SemVer 2.0.0 version, unique per model.', example: '1.0.0', maxLength: 256 })
+  @IsString()
+  @IsSemVerString()
+  version: string;
+}

@@ -1,0 +1,72 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/page-query.dto';
+import { IsSlug, ToBoolean, ToInteger, ToNumber } from '../../common/validation/validators';
+
+export const VERSION_SORTS = ['created_at', '-created_at', 'version', '-version', 'eval_score', '-eval_score', 'cost_per_1k', '-cost_per_1k'] as const;
+export type VersionSort = (typeof VERSION_SORTS)[number];
+
+export class ListVersionsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only versions of this model.', type: 'integer', example: 1 })
+  @IsOptional()
+  @ToInteger()
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  model_id?: number;
+
+  @ApiPropertyOptional({ description: 'Only versions in this region.', example: 'us-east-1' })
+  @IsOptional()
+  @IsString()
+  @IsSlug()
+  region?: string;
+
+  @ApiPropertyOptional({ description: 'Only versions of this framework.', example: 'pytorch' })
+  @IsOptional()
+  @IsString()
+  @IsSlug()
+  framework?: string;
+
+  @ApiPropertyOptional({ description: 'Only versions of this model type.', example: 'llm' })
+  @IsOptional()
+  @IsString()
+  @IsSlug()
+  model_type?: string;
+
+  @ApiPropertyOptional({ description: 'Only versions whose SLO flag is this.', type: Boolean })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean({ message: 'must be true or false' })
+  slo_ok?: boolean;
+
+  @ApiPropertyOptional({ description: 'true: only archived versions; false: only live ones. Default: both.', type: Boolean })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean({ message: 'must be true or false' })
+  archived?: boolean;
+
+  @ApiPropertyOptional({ description: 'Only versions with eval_score at least this (versions without a score are excluded).', example: 0.8, minimum: 0, maximum: 1 })
+  @IsOptional()
+  @ToNumber()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
+  @Min(0, { message: 'must be a number from 0 to 1' })
+  @Max(1, { message: 'must be a number from 0 to 1' })
+  min_eval_score?: number;
+
+  @ApiPropertyOptional({ description: 'Only versions with cost_per_1k at most this (versions without a cost are excluded).', example: 0.05, minimum: 0 })
+  @IsOptional()
+  @ToNumber()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number zero or more' })
+  @Min(0, { message: 'must be a number zero or more' })
+  max_cost_per_1k?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Order; `-` prefix for descending; ties broken by id. `version` is SemVer precedence. For eval_score a missing score counts as the lowest, for cost_per_1k a missing cost as the highest.',
+    enum: VERSION_SORTS,
+    default: '-created_at',
+  })
+  @IsOptional()
+  @IsIn(VERSION_SORTS, { message: `must be one of ${VERSION_SORTS.join(', ')}` })
+  sort: VersionSort = '-created_at';
+}

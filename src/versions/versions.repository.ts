@@ -1,0 +1,180 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { keyset, toPage, withDescending, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { setClause, SqlConditions, type Queryable } from '../database/sql';
+import type { VersionSort } from './dto/list-versions-query.dto';
+
+export interface VersionRow {
+  id: number;
+  model_id: number;
+  hash: string;
+  version: string;
+  region: string | null;
+  cost_per_1k: number | null;
+  eval_score: number | null;
+  slo_ok: boolean;
+  artifact_uri: string | null;
+  archive_uri: string | null;
+  size_bytes: number | null;
+  model_type: string | null;
+  framework: string | null;
+  created_at: Date;
+  updated_at: Date;
+  archived_at: Date | null;
+}
+
+/** The descriptive fields a client may set; undefined means "not given". */
+export interface VersionFields {
+  region?: string | null;
+  cost_per_1k?: number | null;
+  eval_score?: number | null;
+  slo_ok?: boolean;
+  artifact_uri?: string | null;
+  archive_uri?: string | null;
+  size_bytes?: number | null;
+  model_type?: string | null;
+  framework?: string | null;
+}
+
+export interface NewVersion extends VersionFields {
+  model_id: number;
+  hash: string;
+  version: string;
+  version_sort_key: string;
+}
+
+export interface VersionFilter {
+  model_id?: number;
+  region?: string;
+  framework?: string;
+  model_type?: string;
+  slo_ok?: boolean;
+  archived?: boolean;
+  min_eval_score?: number;
+  max_cost_per_1k?: number;
+}
+
+export const VERSION_COLUMNS =
+  'v.id, v.model_id, v.hash, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.archive_uri, ' +
+  'v.size_bytes, v.model_type, v.framework, v.created_at, v.updated_at, v.archived_at';
+
+/** Each sort's expression matches an index of the initial migration exactly (NULLs folded by COALESCE). */
+const SORTS: SortAllowList = withDescending({
+  created_at: { expression: 'v.created_at', cast: 'timestamptz' },
+  version: { expression: 'v.version_sort_key', cast: 'text' },
+  eval_score: { expression: 'COALESCE(v.eval_score, -1)', cast: 'float8' },
+  cost_per_1k: { expression: "COALESCE(v.cost_per_1k, 'Infinity')", cast: 'numeric' },
+});
+
+const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
+  region: 'region',
+  cost_per_1k: 'cost_per_1k',
+  eval_score: 'eval_score',
+  slo_ok: 'slo_ok',
+  artifact_uri: 'artifact_uri',
+  archive_uri: 'archive_uri',
+  size_bytes: 'size_bytes',
+  model_type: 'model_type',
+  framework: 'framework',
+};
+
+@Injectable()
+export class VersionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private db(manager?: Queryable): Queryable {
+    return manager ?? this.dataSource.manager;
+  }
+
+  /**
+   * Inserts unless (model_id, hash) or (model_id, version) already exists; the unique constraints
+   * decide, so concurrent identical registrations produce exactly one row. Undefined when it existed.
+   */
+  async insertIfAbsent(version: NewVersion): Promise<VersionRow | undefined> {
+    const rows: VersionRow[] = await this.db().query(
+      `INSERT INTO model_versions AS v
+         (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
+          artifact_uri, archive_uri, size_bytes, model_type, framework)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13)
+       ON CONFLICT DO NOTHING
+       RETURNING ${VERSION_COLUMNS}`,
+      [
+        version.model_id,
+        version.hash,
+        version.version,
+        version.version_sort_key,
+        version.region ?? null,
+        version.cost_per_1k ?? null,
+        version.eval_score ?? null,
+        version.slo_ok ?? null,
+        version.artifact_uri ?? null,
+        version.archive_uri ?? null,
+        version.size_bytes ?? null,
+        version.model_type ?? null,
+        version.framework ?? null,
+      ],
+    );
+    return rows[0];
+  }
+
+  /** Versions of the model that share the hash or the version string. */
+  async findClashing(modelId: number, hash: string, version: string): Promise<VersionRow[]> {
+    return this.db().query(`SELECT ${VERSION_COLUMNS} FROM model_versions v WHERE v.model_id = $1 AND (v.hash = $2 OR v.version = $3) ORDER BY v.id`, [
+      modelId,
+      hash,
+      version,
+    ]);
+  }
+
+  async findById(id: number, manager?: Queryable, options: { lock?: boolean } = {}): Promise<VersionRow | undefined> {
+    const rows: VersionRow[] = await this.db(manager).query(
+      `SELECT ${VERSION_COLUMNS} FROM model_versions v WHERE v.id = $1${options.lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async listPage<T>(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined, map: (row: VersionRow) => T): Promise<Page<T>> {
+    const where = new SqlConditions()
+      .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
+      .addIf(filter.region !== undefined, 'v.region = ?', filter.region)
+      .addIf(filter.framework !== undefined, 'v.framework = ?', filter.framework)
+      .addIf(filter.model_type !== undefined, 'v.model_type = ?', filter.model_type)
+      .addIf(filter.slo_ok !== undefined, 'v.slo_ok = ?', filter.slo_ok)
+      .addIf(filter.archived === true, 'v.archived_at IS NOT NULL')
+      .addIf(filter.archived === false, 'v.archived_at IS NULL')
+      .addIf(filter.min_eval_score !== undefined, 'v.eval_score >= ?', filter.min_eval_score)
+      .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k);
+    const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter });
+    if (page.after) where.add(page.after.sql, ...page.after.params);
+    const rows: (VersionRow & { sort_value: string })[] = await this.db().query(
+      `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+      where.params,
+    );
+    return toPage(rows, limit, sort, page.fingerprint, map);
+  }
+
+  async update(id: number, changes: VersionFields, manager?: Queryable): Promise<VersionRow | undefined> {
+    const set = setClause({ ...changes }, FIELD_COLUMNS, 2);
+    if (!set) return this.findById(id, manager);
+    const [rows]: [VersionRow[], number] = await this.db(manager).query(
+      `UPDATE model_versions v SET ${set.sql}, updated_at = now() WHERE v.id = $1 RETURNING ${VERSION_COLUMNS}`,
+      [id, ...set.params],
+    );
+    return rows[0];
+  }
+
+  /** Locks the version's bindings (no activation can slip in) and returns the ids of the active ones. */
+  async lockBindingsAndListActive(versionId: number, manager: Queryable): Promise<number[]> {
+    const rows: { id: number; status: string }[] = await manager.query(
+      'SELECT id, status FROM provider_bindings WHERE version_id = $1 ORDER BY id FOR UPDATE',
+      [versionId],
+    );
+    return rows.filter((row) => row.status === 'active').map((row) => row.id);
+  }
+
+  async delete(id: number, manager: Queryable): Promise<void> {
+    await manager.query('DELETE FROM model_versions WHERE id = $1', [id]);
+  }
+}

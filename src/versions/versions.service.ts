@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
+import { assertIfMatch, etagOf } from '../common/http/etag';
+import type { Page } from '../common/pagination/keyset';
+import { assertImmutableUnchanged } from '../common/validation/immutable';
+import type { Queryable } from '../database/sql';
+import type { CreateVersionDto, VersionFieldsDto } from './dto/create-version.dto';
+import type { ListVersionsQueryDto } from './dto/list-versions-query.dto';
+import type { UpdateVersionDto } from './dto/update-version.dto';
+import { VersionResponseDto } from './dto/version-response.dto';
+import { parseSemVer, semverSortKey } from './semver';
+import { VersionsRepository, type VersionFields, type VersionRow } from './versions.repository';
+
+export interface RegisteredVersion {
+  version: VersionResponseDto;
+  /** False when an identical registration already existed (an idempotent replay). */
+  created: boolean;
+}
+
+function fieldsOf(dto: VersionFieldsDto): VersionFields {
+  return {
+    region: dto.region,
+    cost_per_1k: dto.cost_per_1k,
+    eval_score: dto.eval_score,
+    slo_ok: dto.slo_ok,
+    artifact_uri: dto.artifact_uri,
+    archive_uri: dto.archive_uri,
+    size_bytes: dto.size_bytes,
+    model_type: dto.model_type,
+    framework: dto.framework,
+  };
+}
+
+@Injectable()
+export class VersionsService {
+  constructor(
+    private readonly versions: VersionsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Idempotent registration, for CI pipelines that retry: the same (model_id, hash, version) again
+   * returns the existing version; the same version with another hash, or the same hash as another
+   * version, is a conflict naming the field.
+   */
+  async register(dto: CreateVersionDto): Promise<RegisteredVersion> {
+    const semver = parseSemVer(dto.version)!;
+    // A clashing row can vanish (deleted) between the insert and the lookup; then insert again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await this.versions.insertIfAbsent({
+        ...fieldsOf(dto),
+        model_id: dto.model_id,
+        hash: dto.hash,
+        version: dto.version,
+        version_sort_key: semverSortKey(semver),
+      });
+      if (inserted) return { version: VersionResponseDto.fromRow(inserted), created: true };
+
+      const clashing = await this.versions.findClashing(dto.model_id, dto.hash, dto.version);
+      const same = clashing.find((row) => row.hash === dto.hash && row.version === dto.version);
+      if (same) return { version: VersionResponseDto.fromRow(same), created: false };
+      const sameVersion = clashing.find((row) => row.version === dto.version);
+      if (sameVersion) {
+        throw new ConflictError(
+          `Model ${dto.model_id} already has version ${dto.version} (id ${sameVersion.id}) with a different hash.`,
+          'version',
+          { existing_version_id: sameVersion.id },
+        );
+      }
+      const sameHash = clashing.find((row) => row.hash === dto.hash);
+      if (sameHash) {
+        throw new ConflictError(
+          `This hash is already registered for model ${dto.model_id} as version ${sameHash.version} (id ${sameHash.id}).`,
+          'hash',
+          { existing_version_id: sameHash.id },
+        );
+      }
+    }
+    throw new ConflictError('The version is being changed concurrently. Retry the request.');
+  }
+
+  async get(id: number): Promise<VersionResponseDto> {
+    return VersionResponseDto.fromRow(await this.require(id));
+  }
+
+  list(query: ListVersionsQueryDto): Promise<Page<VersionResponseDto>> {
+    const { limit, page_token, sort, ...filter } = query;
+    return this.versions.listPage(filter, sort, limit, page_token, VersionResponseDto.fromRow);
+  }
+
+  update(id: number, dto: UpdateVersionDto, ifMatch: string | undefined): Promise<VersionResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.require(id, manager);
+      assertIfMatch(ifMatch, etagOf(VersionResponseDto.fromRow(current)));
+      assertImmutableUnchanged({ model_id: dto.model_id, hash: dto.hash, version: dto.version }, { ...current });
+      const updated = await this.versions.update(id, fieldsOf(dto), manager);
+      return VersionResponseDto.fromRow(updated!);
+    });
+  }
+
+  /** Deletes the version and its bindings — unless a binding is active (traffic may be routed to it). */
+  delete(id: number, ifMatch: string | undefined): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.require(id, manager);
+      assertIfMatch(ifMatch, etagOf(VersionResponseDto.fromRow(current)));
+      const active = await this.versions.lockBindingsAndListActive(id, manager);
+      if (active.length > 0) {
+        throw new ConflictError(
+          `Version ${id} has ${active.length} active provider binding(s) (${active.join(', ')}); set them inactive or deprecated before deleting it.`,
+          undefined,
+          { active_binding_ids: active },
+        );
+      }
+      await this.versions.delete(id, manager);
+    });
+  }
+
+  private async require(id: number, manager?: Queryable): Promise<VersionRow> {
+    const row = await this.versions.findById(id, manager, { lock: manager !== undefined });
+    if (!row) throw new ResourceNotFoundError('version', id);
+    return row;
+  }
+}

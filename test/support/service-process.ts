@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_ENV } from '../setup/test-database';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The compiled service (built once by the global setup) running as a real process. */
+export class ServiceProcess {
+  readonly logs: Record<string, unknown>[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  private constructor(
+    readonly port: number,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, [process.env[TEST_ENV.builtApp]!], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buffer = '';
+    const collect = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.logs.push({ msg: line });
+        }
+      }
+    };
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(env: Record<string, string>): Promise<ServiceProcess> {
+    return new ServiceProcess(await freePort(), env);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  async status(path: string): Promise<number> {
+    try {
+      const response = await fetch(this.url(path), { signal: AbortSignal.timeout(3_000) });
+      await response.arrayBuffer();
+      return response.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Polls `path` until it answers `status`; returns the milliseconds it took. */
+  async waitFor(path: string, status: number, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      if ((await this.status(path)) === status) return Date.now() - started;
+      if (!this.running) throw new Error(`service exited early:\n${this.logText()}`);
+      await sleep(100);
+    }
+    throw new Error(`GET ${path} did not answer ${status} within ${timeoutMs} ms:\n${this.logText()}`);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.running) this.signal('SIGTERM');
+    return this.exited;
+  }
+
+  logText(): string {
+    return this.logs.map((line) => JSON.stringify(line)).join('\n').slice(-4_000);
+  }
+}
