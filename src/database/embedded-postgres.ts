@@ -103,7 +103,9 @@ export class EmbeddedPostgres {
   private async initialise(binaries: Binaries, runAs: RunAs): Promise<void> {
     const { dataDir, user, password } = this.options;
     rmSync(dataDir, { recursive: true, force: true });
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Parents stay traversable (the server may run as another user); the data directory is private.
+    mkdirSync(path.dirname(dataDir), { recursive: true });
+    mkdirSync(dataDir, { mode: 0o700 });
     const passwordFile = path.join(tmpdir(), `embedded-pg-${randomBytes(6).toString('hex')}`);
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     if (runAs.uid !== undefined) {
