@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { keyset, toPage, withDescending, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { BindingSort } from './dto/list-bindings-query.dto';
 import type { BindingStatus } from './provider-binding.entity';
@@ -118,7 +118,8 @@ export class BindingsRepository {
     return rows[0];
   }
 
-  async listPage<T>(filter: BindingFilter, sort: BindingSort, limit: number, pageToken: string | undefined, map: (row: BindingRow) => T): Promise<Page<T>> {
+  /** The list query exactly as listPage runs it (also used to check its plan in tests). */
+  buildListQuery(filter: BindingFilter, sort: BindingSort, limit: number, pageToken: string | undefined): ListQuery {
     const where = new SqlConditions()
       .addIf(filter.version_id !== undefined, 'b.version_id = ?', filter.version_id)
       .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
@@ -126,14 +127,21 @@ export class BindingsRepository {
       .addIf(filter.status !== undefined, 'b.status = ?', filter.status);
     const page = keyset(sort, SORTS, 'b.id', pageToken, { ...filter });
     if (page.after) where.add(page.after.sql, ...page.after.params);
-    const rows: (BindingRow & { sort_value: string })[] = await this.db().query(
-      `SELECT ${COLUMNS}, ${page.sortValueSelect}
+    return {
+      sql: `SELECT ${COLUMNS}, ${page.sortValueSelect}
          FROM provider_bindings b JOIN model_versions v ON v.id = b.version_id
          ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
-      where.params,
-    );
-    return toPage(rows, limit, sort, page.fingerprint, map);
+      params: where.params,
+      fingerprint: page.fingerprint,
+    };
   }
+
+  async listPage<T>(filter: BindingFilter, sort: BindingSort, limit: number, pageToken: string | undefined, map: (row: BindingRow) => T): Promise<Page<T>> {
+    const query = this.buildListQuery(filter, sort, limit, pageToken);
+    const rows: (BindingRow & { sort_value: string })[] = await this.db().query(query.sql, query.params);
+    return toPage(rows, limit, sort, query.fingerprint, map);
+  }
+
 
   async update(id: number, changes: BindingFields, manager: Queryable): Promise<BindingRow | undefined> {
     const values = { ...changes, config: changes.config === undefined ? undefined : JSON.stringify(changes.config) };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { keyset, toPage, withDescending, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
 import { likeContains, setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { ModelSort } from './dto/list-models-query.dto';
 
@@ -68,19 +68,27 @@ export class ModelsRepository {
     return rows[0];
   }
 
-  async listPage<T>(filter: ModelFilter, sort: ModelSort, limit: number, pageToken: string | undefined, map: (row: ModelRow) => T): Promise<Page<T>> {
+  /** The list query exactly as listPage runs it (also used to check its plan in tests). */
+  buildListQuery(filter: ModelFilter, sort: ModelSort, limit: number, pageToken: string | undefined): ListQuery {
     const where = new SqlConditions()
       .addIf(filter.task !== undefined, 'm.task = ?', filter.task)
       .addIf(filter.subject !== undefined, 'm.subject = ?', filter.subject)
       .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined);
     const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter });
     if (page.after) where.add(page.after.sql, ...page.after.params);
-    const rows: (ModelRow & { sort_value: string })[] = await this.db().query(
-      `SELECT ${COLUMNS}, ${page.sortValueSelect} FROM models m ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
-      where.params,
-    );
-    return toPage(rows, limit, sort, page.fingerprint, map);
+    return {
+      sql: `SELECT ${COLUMNS}, ${page.sortValueSelect} FROM models m ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+      params: where.params,
+      fingerprint: page.fingerprint,
+    };
   }
+
+  async listPage<T>(filter: ModelFilter, sort: ModelSort, limit: number, pageToken: string | undefined, map: (row: ModelRow) => T): Promise<Page<T>> {
+    const query = this.buildListQuery(filter, sort, limit, pageToken);
+    const rows: (ModelRow & { sort_value: string })[] = await this.db().query(query.sql, query.params);
+    return toPage(rows, limit, sort, query.fingerprint, map);
+  }
+
 
   async update(id: number, changes: ModelChanges, manager?: Queryable): Promise<ModelRow | undefined> {
     const set = setClause(changes, CHANGE_COLUMNS, 2);

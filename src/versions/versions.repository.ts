@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { keyset, toPage, withDescending, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { VersionSort } from './dto/list-versions-query.dto';
 
@@ -135,7 +135,8 @@ export class VersionsRepository {
     return rows[0];
   }
 
-  async listPage<T>(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined, map: (row: VersionRow) => T): Promise<Page<T>> {
+  /** The list query exactly as listPage runs it (also used to check its plan in tests). */
+  buildListQuery(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined): ListQuery {
     const where = new SqlConditions()
       .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
       .addIf(filter.region !== undefined, 'v.region = ?', filter.region)
@@ -148,12 +149,19 @@ export class VersionsRepository {
       .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k);
     const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter });
     if (page.after) where.add(page.after.sql, ...page.after.params);
-    const rows: (VersionRow & { sort_value: string })[] = await this.db().query(
-      `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
-      where.params,
-    );
-    return toPage(rows, limit, sort, page.fingerprint, map);
+    return {
+      sql: `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+      params: where.params,
+      fingerprint: page.fingerprint,
+    };
   }
+
+  async listPage<T>(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined, map: (row: VersionRow) => T): Promise<Page<T>> {
+    const query = this.buildListQuery(filter, sort, limit, pageToken);
+    const rows: (VersionRow & { sort_value: string })[] = await this.db().query(query.sql, query.params);
+    return toPage(rows, limit, sort, query.fingerprint, map);
+  }
+
 
   async update(id: number, changes: VersionFields, manager?: Queryable): Promise<VersionRow | undefined> {
     const set = setClause({ ...changes }, FIELD_COLUMNS, 2);

@@ -24,6 +24,13 @@ export interface Page<T> {
   next_page_token: string | null;
 }
 
+/** A complete, parameterised list query and the fingerprint of its filters. */
+export interface ListQuery {
+  sql: string;
+  params: unknown[];
+  fingerprint: string;
+}
+
 export interface KeysetQuery {
   /** ORDER BY clause (without the keyword) */
   orderBy: string;

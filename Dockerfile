@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+
+# ---- build: compile TypeScript (service and migrations) with the full toolchain
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npm run build
+
+# ---- deps: production dependencies only (no embedded PostgreSQL, no compilers)
+FROM node:22-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8003 \
+    LOG_FORMAT=json
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json ./
+USER node
+EXPOSE 8003
+# Liveness only: a database outage must not get the container restarted.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8003)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# The image needs POSTGRES_HOST: it does not ship the embedded PostgreSQL.
+# `node dist/database/migrate.cli.js` runs migrations as a separate job (then set DB_MIGRATIONS_RUN=false).
+CMD ["node", "dist/main.js"]
