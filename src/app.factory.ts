@@ -18,12 +18,9 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-/**
- * Builds the application exactly as production runs it (adapter options, hooks, helmet, CORS,
- * OpenAPI), so that e2e tests exercise the same stack as `npm start`.
- */
-export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+/** The Fastify adapter as production runs it: our logger, request ids, the 1 MiB body limit. */
+export function createFastifyAdapter(logger: Logger): FastifyAdapter {
+  return new FastifyAdapter({
     loggerInstance: logger,
     // One line per request comes from our onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -34,14 +31,30 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
-    logger: new PinoLoggerService(logger),
-    // Fastify's own JSON parser (with prototype-poisoning protection) is the only body parser:
-    // any other content type is answered with 415.
-    bodyParser: false,
-    abortOnError: false,
-  });
+}
 
+export const NEST_APPLICATION_OPTIONS = {
+  // Fastify's own JSON parser (with prototype-poisoning protection) is the only body parser:
+  // any other content type is answered with 415.
+  bodyParser: false,
+  abortOnError: false,
+} as const;
+
+/**
+ * Builds the application exactly as production runs it (adapter options, hooks, helmet, CORS,
+ * OpenAPI), so that e2e tests exercise the same stack as `npm start`.
+ */
+export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(logger), {
+    ...NEST_APPLICATION_OPTIONS,
+    logger: new PinoLoggerService(logger),
+  });
+  await configureApp(app, config);
+  return app;
+}
+
+/** Hooks, security headers, CORS and OpenAPI on a created application. */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser(['text/plain']);
 
@@ -95,5 +108,4 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   }
 
   setUpOpenApi(app);
-  return app;
 }

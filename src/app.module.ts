@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { appConfig } from './config/app.config';
 import { databaseConfig } from './config/database.config';
@@ -12,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { ModelsModule } from './models/models.module';
 import { VersionsModule } from './versions/versions.module';
 import { BindingsModule } from './bindings/bindings.module';
+import { RetentionModule } from './retention/retention.module';
 import { ProblemsModule } from './problems/problems.module';
 
 @Module({
@@ -22,12 +24,14 @@ import { ProblemsModule } from './problems/problems.module';
       ignoreEnvFile: true,
       load: [appConfig, databaseConfig, telemetryConfig, retentionConfig],
     }),
+    ScheduleModule.forRoot(),
     DatabaseModule,
     HealthModule,
     ProblemsModule,
     ModelsModule,
     VersionsModule,
     BindingsModule,
+    RetentionModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -11,7 +11,7 @@ describe('HTTP contract (hostile input, headers, OpenAPI)', () => {
   let sut: TestApp;
 
   beforeAll(async () => {
-    sut = await createTestApp('http-contract', { CORS_ORIGINS: 'https://console.example.com' });
+    sut = await createTestApp('http-contract', { env: { CORS_ORIGINS: 'https://console.example.com' } });
   });
   afterAll(() => sut.close());
 

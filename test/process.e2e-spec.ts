@@ -146,6 +146,36 @@ describe('the service as a process', () => {
     }
   });
 
+  it('three replicas sharing one scheduled retention slot record exactly one run, which does the work', async () => {
+    const database = await createSuiteDatabase('schedule');
+    const client = new Client({ ...testServer(), database });
+    await client.connect();
+    try {
+      await client.query(`
+        INSERT INTO models (name, task, subject) VALUES ('scheduled-model', 'generation', 'general');
+        INSERT INTO model_versions (model_id, hash, version, version_sort_key, created_at)
+          SELECT m.id, md5(n::text) || md5(n::text), '1.0.' || n, lpad(n::text, 20, '0'), now() - (n || ' minutes')::interval
+            FROM models m CROSS JOIN generate_series(1, 6) n;`);
+      // A cron expression matching one instant, far enough ahead for three replicas to be up.
+      const slot = new Date(Math.ceil((Date.now() + 10_000) / 1000) * 1000);
+      const cron = `${slot.getUTCSeconds()} ${slot.getUTCMinutes()} ${slot.getUTCHours()} ${slot.getUTCDate()} ${slot.getUTCMonth() + 1} *`;
+      const replicas = await Promise.all(
+        Array.from({ length: 3 }, () => ServiceProcess.start({ ...serverEnv(database), RETENTION_ENABLED: 'true', RETENTION_CRON: cron }).then(track)),
+      );
+      await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 20_000)));
+      expect(Date.now()).toBeLessThan(slot.getTime());
+
+      await sleep(slot.getTime() - Date.now() + 3_000);
+      const { rows } = await client.query('SELECT trigger, scheduled_for, status, archived_count FROM retention_runs');
+      expect(rows).toEqual([{ trigger: 'scheduled', scheduled_for: slot, status: 'succeeded', archived_count: 3 }]);
+      expect(replicas.every((replica) => replica.running)).toBe(true);
+      expect(await Promise.all(replicas.map((replica) => replica.stop()))).toEqual([0, 0, 0]);
+    } finally {
+      await client.end();
+      await dropDatabase(database);
+    }
+  });
+
   it('refuses to start with invalid configuration, naming every bad variable', async () => {
     const service = track(await ServiceProcess.start({ PORT_IGNORED: '1', DB_POOL_SIZE: 'lots', DEFAULT_RETENTION_COUNT: '0', POSTGRES_HOST: '127.0.0.1' }));
     expect(await service.exited).not.toBe(0);

@@ -35,6 +35,7 @@ describe('versions', () => {
         cost_per_1k: 0.01,
         eval_score: 0.92,
         slo_ok: true,
+        pinned: false,
         artifact_uri: 's3://models/gpt-4-turbo/v1.0.0/model.bin',
         archive_uri: null,
         size_bytes: null,

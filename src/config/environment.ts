@@ -3,6 +3,8 @@
  * with a single line naming every bad variable, instead of failing later on first use.
  */
 
+import { validateCronExpression } from 'cron';
+
 type Raw = Record<string, string | undefined>;
 
 interface Spec<T> {
@@ -74,6 +76,15 @@ const list = (): Spec<string[]> => ({
   },
 });
 
+const cron = (fallback: string): Spec<string> => ({
+  default: fallback,
+  describe: 'a cron expression (5 fields, or 6 with seconds), e.g. "0 3 * * *"',
+  parse(raw) {
+    const value = raw.trim();
+    return validateCronExpression(value).valid ? value : new ParseError(this.describe);
+  },
+});
+
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Every variable the service reads, with its default. The README's configuration table mirrors this. */
@@ -104,6 +115,21 @@ export const environmentSchema = {
   OTEL_SERVICE_NAME: text('model-registry-svc'),
 
   DEFAULT_RETENTION_COUNT: integer(1, 10, 3),
+  RETENTION_ENABLED: boolean(true),
+  RETENTION_CRON: cron('0 3 * * *'),
+  RETENTION_PURGE_DAYS: integer(1, 36_500, 90),
+  RETENTION_BATCH_SIZE: integer(1, 10_000, 500),
+
+  ARCHIVE_STORAGE: oneOf(['none', 'file', 's3'] as const, 'none'),
+  ARCHIVE_URI_PREFIX: text('archive://', /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*$/, 'a URI prefix such as archive:// or glacier://my-archive/'),
+  ARCHIVE_DIR: text('.data/archive'),
+  ARCHIVE_BUCKET: optionalText(),
+  ARCHIVE_KEY_PREFIX: { ...optionalText(), default: '' } as Spec<string | undefined>,
+  ARCHIVE_STORAGE_CLASS: oneOf(['GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'STANDARD'] as const, 'GLACIER'),
+  ARCHIVE_COPY_CONCURRENCY: integer(1, 64, 8),
+  S3_ENDPOINT: optionalText(),
+  S3_REGION: text('us-east-1'),
+  S3_FORCE_PATH_STYLE: boolean(false),
 } satisfies Record<string, Spec<unknown>>;
 
 type Schema = typeof environmentSchema;
@@ -139,6 +165,9 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
     } else {
       parsed[name] = result;
     }
+  }
+  if (parsed.ARCHIVE_STORAGE === 's3' && !parsed.ARCHIVE_BUCKET) {
+    problems.push('ARCHIVE_BUCKET must be set when ARCHIVE_STORAGE is s3');
   }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return parsed as Environment;

@@ -13,6 +13,7 @@ export const CONSTRAINTS: Record<string, ConstraintDescription> = {
   ck_models_name: { field: 'name', message: 'must be 1-128 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit' },
   ck_models_task: { field: 'task', message: 'must be a lowercase slug' },
   ck_models_subject: { field: 'subject', message: 'must be a lowercase slug' },
+  ck_models_retention_count: { field: 'retention_count', message: 'must be an integer from 1 to 10' },
   uq_model_versions_model_hash: { field: 'hash', message: 'this model already has a version with this hash' },
   uq_model_versions_model_version: { field: 'version', message: 'this model already has this version' },
   fk_model_versions_model: { field: 'model_id', message: 'no model with this id exists' },

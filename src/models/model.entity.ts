@@ -5,6 +5,7 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn,
 @Check('ck_models_name', `name ~ '^[a-z0-9][a-z0-9._-]{0,127}$'`)
 @Check('ck_models_task', `task ~ '^[a-z0-9][a-z0-9_-]{0,63}$'`)
 @Check('ck_models_subject', `subject ~ '^[a-z0-9][a-z0-9_-]{0,63}$'`)
+@Check('ck_models_retention_count', `retention_count >= 1 AND retention_count <= 10`)
 @Index('ix_models_task', ['task', 'name'])
 @Index('ix_models_subject', ['subject', 'name'])
 @Index('ix_models_created', ['createdAt', 'id'])
@@ -26,6 +27,10 @@ export class ModelEntity {
 
   @Column({ type: 'varchar', length: 4000, nullable: true })
   description: string | null;
+
+  /** Versions retention keeps for this model; null: DEFAULT_RETENTION_COUNT. */
+  @Column({ name: 'retention_count', type: 'smallint', nullable: true })
+  retentionCount: number | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -11,6 +11,7 @@ export interface ModelRow {
   task: string;
   subject: string;
   description: string | null;
+  retention_count: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -20,6 +21,7 @@ export interface NewModel {
   task: string;
   subject: string;
   description: string | null;
+  retention_count: number | null;
 }
 
 export type ModelChanges = Partial<NewModel>;
@@ -36,8 +38,8 @@ const SORTS: SortAllowList = withDescending({
   updated_at: { expression: 'm.updated_at', cast: 'timestamptz' },
 });
 
-const COLUMNS = 'm.id, m.name, m.task, m.subject, m.description, m.created_at, m.updated_at';
-const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description' };
+const COLUMNS = 'm.id, m.name, m.task, m.subject, m.description, m.retention_count, m.created_at, m.updated_at';
+const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description', retention_count: 'retention_count' };
 
 @Injectable()
 export class ModelsRepository {
@@ -49,8 +51,8 @@ export class ModelsRepository {
 
   async insert(model: NewModel, manager?: Queryable): Promise<ModelRow> {
     const rows: ModelRow[] = await this.db(manager).query(
-      `INSERT INTO models AS m (name, task, subject, description) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-      [model.name, model.task, model.subject, model.description],
+      `INSERT INTO models AS m (name, task, subject, description, retention_count) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [model.name, model.task, model.subject, model.description, model.retention_count],
     );
     return rows[0];
   }
@@ -61,6 +63,11 @@ export class ModelsRepository {
       [id],
     );
     return rows[0];
+  }
+
+  async findNames(ids: number[]): Promise<{ id: number; name: string; retention_count: number | null }[]> {
+    if (ids.length === 0) return [];
+    return this.db().query('SELECT id, name, retention_count FROM models WHERE id = ANY($1::bigint[])', [ids]);
   }
 
   async findByName(name: string): Promise<ModelRow | undefined> {

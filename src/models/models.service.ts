@@ -23,6 +23,7 @@ export class ModelsService {
       task: dto.task,
       subject: dto.subject ?? DEFAULT_SUBJECT,
       description: dto.description ?? null,
+      retention_count: dto.retention_count ?? null,
     });
     return ModelResponseDto.fromRow(row);
   }
@@ -46,7 +47,7 @@ export class ModelsService {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(ModelResponseDto.fromRow(current)));
-      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description }, manager);
+      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count }, manager);
       return ModelResponseDto.fromRow(updated!);
     });
   }

@@ -22,6 +22,7 @@ import { ModelEntity } from '../models/model.entity';
 @Index('ix_model_versions_cost', { synchronize: false })
 @Index('ix_model_versions_semver', { synchronize: false })
 @Index('ix_model_versions_archived', { synchronize: false })
+@Index('ix_model_versions_live_rank', { synchronize: false })
 export class ModelVersionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_model_versions' })
   id: number;
@@ -69,6 +70,10 @@ export class ModelVersionEntity {
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   framework: string | null;
+
+  /** Pinned versions are never archived or purged by retention. */
+  @Column({ type: 'boolean', default: false })
+  pinned: boolean;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -14,6 +14,7 @@ export interface VersionRow {
   cost_per_1k: number | null;
   eval_score: number | null;
   slo_ok: boolean;
+  pinned: boolean;
   artifact_uri: string | null;
   archive_uri: string | null;
   size_bytes: number | null;
@@ -30,6 +31,7 @@ export interface VersionFields {
   cost_per_1k?: number | null;
   eval_score?: number | null;
   slo_ok?: boolean;
+  pinned?: boolean;
   artifact_uri?: string | null;
   archive_uri?: string | null;
   size_bytes?: number | null;
@@ -56,7 +58,7 @@ export interface VersionFilter {
 }
 
 export const VERSION_COLUMNS =
-  'v.id, v.model_id, v.hash, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.archive_uri, ' +
+  'v.id, v.model_id, v.hash, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.pinned, v.artifact_uri, v.archive_uri, ' +
   'v.size_bytes, v.model_type, v.framework, v.created_at, v.updated_at, v.archived_at';
 
 /** Each sort's expression matches an index of the initial migration exactly (NULLs folded by COALESCE). */
@@ -72,6 +74,7 @@ const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
   cost_per_1k: 'cost_per_1k',
   eval_score: 'eval_score',
   slo_ok: 'slo_ok',
+  pinned: 'pinned',
   artifact_uri: 'artifact_uri',
   archive_uri: 'archive_uri',
   size_bytes: 'size_bytes',
@@ -95,8 +98,8 @@ export class VersionsRepository {
     const rows: VersionRow[] = await this.db().query(
       `INSERT INTO model_versions AS v
          (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
-          artifact_uri, archive_uri, size_bytes, model_type, framework)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13)
+          artifact_uri, archive_uri, size_bytes, model_type, framework, pinned)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13, COALESCE($14, false))
        ON CONFLICT DO NOTHING
        RETURNING ${VERSION_COLUMNS}`,
       [
@@ -113,6 +116,7 @@ export class VersionsRepository {
         version.size_bytes ?? null,
         version.model_type ?? null,
         version.framework ?? null,
+        version.pinned ?? null,
       ],
     );
     return rows[0];

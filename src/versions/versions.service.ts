@@ -25,6 +25,7 @@ function fieldsOf(dto: VersionFieldsDto): VersionFields {
     cost_per_1k: dto.cost_per_1k,
     eval_score: dto.eval_score,
     slo_ok: dto.slo_ok,
+    pinned: dto.pinned,
     artifact_uri: dto.artifact_uri,
     archive_uri: dto.archive_uri,
     size_bytes: dto.size_bytes,

@@ -1,9 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { createApp } from '../../src/app.factory';
+import { configureApp, createFastifyAdapter, NEST_APPLICATION_OPTIONS } from '../../src/app.factory';
+import { AppModule } from '../../src/app.module';
+import { PinoLoggerService } from '../../src/common/logging/logger';
 import { appConfigFrom } from '../../src/config/app.config';
 import { parseEnvironment } from '../../src/config/environment';
 import { createSuiteDatabase, dropDatabase, testServer } from '../setup/test-database';
@@ -17,11 +20,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Environment variables for this app (defaults below). */
+  env?: Record<string, string>;
+  /** Providers to replace, e.g. the Clock. */
+  overrides?: { provide: unknown; useValue: unknown }[];
+}
+
 /**
- * Boots the real application (the same factory as `npm start`) on a database of its own, copied from
- * the migrated template. Extra environment variables override the defaults for this suite.
+ * Boots the real application (the same module, adapter and configuration as `npm start`) on a
+ * database of its own, copied from the migrated template. The nightly retention job is off unless a
+ * suite turns it on.
  */
-export async function createTestApp(label: string, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
   const server = testServer();
   const database = await createSuiteDatabase(label);
   const restoreEnv = setEnv({
@@ -31,16 +42,24 @@ export async function createTestApp(label: string, env: Record<string, string> =
     POSTGRES_PASSWORD: server.password ?? '',
     POSTGRES_DB: database,
     DB_POOL_SIZE: '10',
-    ...env,
+    RETENTION_ENABLED: 'false',
+    ...options.env,
   });
   let app: NestFastifyApplication;
   try {
     const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    app = await createApp(appConfigFrom(parseEnvironment()), logger);
+    let builder = Test.createTestingModule({ imports: [AppModule] });
+    for (const override of options.overrides ?? []) builder = builder.overrideProvider(override.provide).useValue(override.useValue);
+    const moduleRef = await builder.compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(logger), {
+      ...NEST_APPLICATION_OPTIONS,
+      logger: new PinoLoggerService(logger),
+    });
+    await configureApp(app, appConfigFrom(parseEnvironment()));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } finally {
-    // Config namespaces are read during init; restore so suites cannot leak settings into each other.
+    // Config namespaces are read during compile; restore so suites cannot leak settings into each other.
     restoreEnv();
   }
   const db = new Client({ ...server, database });

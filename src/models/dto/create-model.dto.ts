@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
 import { IsModelName, IsSlug } from '../../common/validation/validators';
 
@@ -44,4 +44,18 @@ export class CreateModelDto {
   @IsString()
   @MaxLength(4000, { message: 'must be at most 4000 characters' })
   description?: string | null;
+
+  @ApiPropertyOptional({
+    description: 'How many of the newest versions retention keeps for this model (1-10); null: the service default (DEFAULT_RETENTION_COUNT).',
+    example: 5,
+    minimum: 1,
+    maximum: 10,
+    nullable: true,
+    type: 'integer',
+  })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 10' })
+  @Min(1, { message: 'must be an integer from 1 to 10' })
+  @Max(10, { message: 'must be an integer from 1 to 10' })
+  retention_count?: number | null;
 }

@@ -17,6 +17,9 @@ export class ModelResponseDto {
   @ApiProperty({ example: 'GPT-4 Turbo model for general text generation', nullable: true, type: String })
   description: string | null;
 
+  @ApiProperty({ description: 'Versions retention keeps for this model; null: the service default.', example: null, nullable: true, type: 'integer' })
+  retention_count: number | null;
+
   @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
   created_at: string;
 
@@ -30,6 +33,7 @@ export class ModelResponseDto {
       task: row.task,
       subject: row.subject,
       description: row.description,
+      retention_count: row.retention_count,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     };

@@ -32,6 +32,11 @@ export class VersionFieldsDto {
   @IsBoolean({ message: 'must be true or false' })
   slo_ok?: boolean;
 
+  @ApiPropertyOptional({ description: 'Pinned versions are never archived or purged by retention.', example: false, default: false })
+  @IsOptionalButNotNull()
+  @IsBoolean({ message: 'must be true or false' })
+  pinned?: boolean;
+
   @ApiPropertyOptional({ description: 'Absolute URI of the model artifact (s3://, gs://, file://, https://, …).', example: 's3://models/gpt-4-turbo/v1.0.0/model.bin', maxLength: 2048, nullable: true, type: String })
   @IsOptional()
   @IsAbsoluteUri()

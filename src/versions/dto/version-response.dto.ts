@@ -26,6 +26,9 @@ export class VersionResponseDto {
   @ApiProperty({ example: true })
   slo_ok: boolean;
 
+  @ApiProperty({ description: 'Pinned versions are never archived or purged.', example: false })
+  pinned: boolean;
+
   @ApiProperty({ example: 's3://models/gpt-4-turbo/v1.0.0/model.bin', nullable: true, type: String })
   artifact_uri: string | null;
 
@@ -60,6 +63,7 @@ export class VersionResponseDto {
       cost_per_1k: row.cost_per_1k,
       eval_score: row.eval_score,
       slo_ok: row.slo_ok,
+      pinned: row.pinned,
       artifact_uri: row.artifact_uri,
       archive_uri: row.archive_uri,
       size_bytes: row.size_bytes,

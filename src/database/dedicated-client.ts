@@ -1,0 +1,60 @@
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** The connection fields of a postgres DataSource's options (TypeORM does not export the type). */
+interface PostgresConnectionFields {
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: unknown;
+  database?: string;
+  ssl?: boolean | { rejectUnauthorized: boolean };
+  applicationName?: string;
+  connectTimeoutMS?: number;
+}
+
+/**
+ * A connection outside the pool, for holding a session-level advisory lock while the work itself uses
+ * the pool: with a pool of size 1, a lock held on a pooled connection would starve the work.
+ */
+export async function openDedicatedClient(dataSource: DataSource, purpose: string): Promise<Client> {
+  const options = dataSource.options as PostgresConnectionFields;
+  const client = new Client({
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: typeof options.password === 'string' ? options.password : undefined,
+    database: options.database,
+    ssl: options.ssl,
+    application_name: `${options.applicationName ?? 'model-registry'}:${purpose}`,
+    connectionTimeoutMillis: options.connectTimeoutMS,
+  });
+  // A dropped connection must not crash the process; the lock dies with it.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/**
+ * Runs `work` while holding the advisory lock `key`, or returns `{ acquired: false }` at once if another
+ * session holds it. The lock is released when the work ends (or its connection dies).
+ */
+export async function withTryAdvisoryLock<T>(
+  dataSource: DataSource,
+  key: bigint,
+  purpose: string,
+  work: () => Promise<T>,
+): Promise<{ acquired: true; result: T } | { acquired: false }> {
+  const client = await openDedicatedClient(dataSource, purpose);
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key.toString()]);
+    if (!rows[0].locked) return { acquired: false };
+    try {
+      return { acquired: true, result: await work() };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]).catch(() => undefined);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,118 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { KEEP_REASONS } from '../retention-policy';
+
+export class KeptVersionDto {
+  @ApiProperty({ type: 'integer', example: 7 })
+  version_id: number;
+  @ApiProperty({ example: '1.4.0' })
+  version: string;
+  @ApiProperty({
+    enum: [...KEEP_REASONS, 'changed_during_run'],
+    description: 'within_retention: among the newest N; pinned / active_binding: protected; changed_during_run: became protected while the run was deciding.',
+  })
+  reason: string;
+}
+
+export class ArchivedVersionDto {
+  @ApiProperty({ type: 'integer', example: 3 })
+  version_id: number;
+  @ApiProperty({ example: '1.1.0' })
+  version: string;
+  @ApiProperty({ nullable: true, type: String, example: 's3://models/gpt/1.1.0/model.bin' })
+  artifact_uri: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'archive://models/gpt/1.1.0/model.bin' })
+  archive_uri: string | null;
+  @ApiProperty({
+    enum: ['moved', 'recorded', 'none'],
+    description: 'moved: copied to archive storage and removed from its original place; recorded: no archive storage is configured, so the archive is recorded in the database only and the artifact was left in place; none: the version has no artifact.',
+  })
+  artifact: string;
+  @ApiPropertyOptional({ description: 'Set when the copy is archived but the original could not be deleted.', example: 'AccessDenied: …' })
+  warning?: string;
+}
+
+export class FailedVersionDto {
+  @ApiProperty({ type: 'integer', example: 4 })
+  version_id: number;
+  @ApiProperty({ example: '1.2.0' })
+  version: string;
+  @ApiProperty({ description: 'Why it was not archived (or purged); it stays as it was.', example: 'NoSuchKey: The specified key does not exist.' })
+  error: string;
+}
+
+export class PurgedVersionDto {
+  @ApiProperty({ type: 'integer', example: 1 })
+  version_id: number;
+  @ApiProperty({ example: '1.0.0' })
+  version: string;
+  @ApiProperty({ nullable: true, type: String })
+  archive_uri: string | null;
+  @ApiProperty({ format: 'date-time' })
+  archived_at: string;
+}
+
+export class ModelRetentionDto {
+  @ApiProperty({ type: 'integer', example: 1 })
+  model_id: number;
+  @ApiProperty({ example: 'gpt-4-turbo' })
+  model_name: string;
+  @ApiProperty({ type: 'integer', example: 3, description: 'The retention count applied.' })
+  retention_count: number;
+  @ApiProperty({ type: [KeptVersionDto] })
+  kept: KeptVersionDto[];
+  @ApiProperty({ type: [ArchivedVersionDto], description: 'In a dry run: what would be archived.' })
+  archived: ArchivedVersionDto[];
+  @ApiProperty({ type: [FailedVersionDto] })
+  failed: FailedVersionDto[];
+  @ApiProperty({ type: [PurgedVersionDto], description: 'In a dry run: what would be purged.' })
+  purged: PurgedVersionDto[];
+}
+
+export class RetentionTotalsDto {
+  @ApiProperty({ type: 'integer', description: 'Models examined.' })
+  models: number;
+  @ApiProperty({ type: 'integer' })
+  kept: number;
+  @ApiProperty({ type: 'integer' })
+  archived: number;
+  @ApiProperty({ type: 'integer', description: 'Bytes of the archived versions (size_bytes).' })
+  archived_bytes: number;
+  @ApiProperty({ type: 'integer' })
+  failed: number;
+  @ApiProperty({ type: 'integer' })
+  purged: number;
+}
+
+export class RetentionReportDto {
+  @ApiProperty({ type: 'integer', description: 'The run as recorded in GET /retention/runs/{id}.' })
+  run_id: number;
+  @ApiProperty({ enum: ['manual', 'scheduled'] })
+  trigger: string;
+  @ApiProperty()
+  dry_run: boolean;
+  @ApiProperty()
+  purge: boolean;
+  @ApiProperty({ enum: ['succeeded', 'partial'], description: 'partial: some versions failed and were left as they were.' })
+  status: string;
+  @ApiProperty({ enum: ['none', 'file', 's3'], description: 'The archive storage in use.' })
+  storage: string;
+  @ApiProperty({ nullable: true, type: 'integer', description: 'The override given, if any.' })
+  retention_count: number | null;
+  @ApiProperty({ type: 'integer', description: 'Archived versions older than this many days are purged.' })
+  purge_after_days: number;
+  @ApiProperty({ format: 'date-time' })
+  started_at: string;
+  @ApiProperty({ format: 'date-time' })
+  finished_at: string;
+  @ApiProperty({ type: 'integer' })
+  duration_ms: number;
+  @ApiProperty({ type: RetentionTotalsDto })
+  totals: RetentionTotalsDto;
+  @ApiProperty({
+    type: [ModelRetentionDto],
+    description: 'Per model, every model where retention had something to decide (more live versions than its retention count, or something to purge), at most 1,000.',
+  })
+  models: ModelRetentionDto[];
+  @ApiProperty({ description: 'True when more models were involved than `models` lists (the totals count them all).' })
+  models_truncated: boolean;
+}

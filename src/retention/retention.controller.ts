@@ -1,0 +1,82 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { PageQueryDto } from '../common/pagination/page-query.dto';
+import { IdParamDto } from '../common/validation/id-param.dto';
+import { VersionResponseDto } from '../versions/dto/version-response.dto';
+import { ApplyRetentionDto } from './dto/apply-retention.dto';
+import { RetentionReportDto } from './dto/retention-report.dto';
+import { RetentionRunDto, RetentionRunPageDto } from './dto/retention-run.dto';
+import { RetentionStatsDto } from './dto/retention-stats.dto';
+import { RetentionQueries } from './retention.queries';
+import { RetentionService } from './retention.service';
+
+@ApiTags('retention')
+@Controller()
+export class RetentionController {
+  constructor(
+    private readonly retention: RetentionService,
+    private readonly queries: RetentionQueries,
+  ) {}
+
+  @Post('retention/apply')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'applyRetention',
+    summary: 'Apply the retention policy now (or preview it with dry_run)',
+    description:
+      'Keeps the newest N live versions of each model; of the older ones, pinned versions and versions with an active binding are kept too, and the rest are archived. ' +
+      'With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time.',
+  })
+  @ApiOkResponse({ type: RetentionReportDto })
+  @ApiProblemResponses(400, 404, 409, 413, 415)
+  async applyRetention(@Body() dto: ApplyRetentionDto): Promise<RetentionReportDto> {
+    return (await this.retention.apply({
+      trigger: 'manual',
+      modelId: dto.model_id,
+      retentionCount: dto.retention_count,
+      dryRun: dto.dry_run ?? false,
+      purge: dto.purge ?? false,
+    }))!;
+  }
+
+  @Get('retention/stats')
+  @ApiOperation({ operationId: 'getRetentionStats', summary: 'Retention totals, versions eligible now, recent runs and the next scheduled run' })
+  @ApiOkResponse({ type: RetentionStatsDto })
+  @ApiProblemResponses()
+  getRetentionStats(): Promise<RetentionStatsDto> {
+    return this.queries.stats();
+  }
+
+  @Get('retention/runs')
+  @ApiOperation({ operationId: 'listRetentionRuns', summary: 'Every retention run, newest first' })
+  @ApiOkResponse({ type: RetentionRunPageDto })
+  @ApiProblemResponses(400)
+  listRetentionRuns(@Query() query: PageQueryDto): Promise<RetentionRunPageDto> {
+    return this.queries.listRuns(query.limit, query.page_token);
+  }
+
+  @Get('retention/runs/:id')
+  @ApiOperation({ operationId: 'getRetentionRun', summary: 'One retention run, with its failures' })
+  @ApiOkResponse({ type: RetentionRunDto })
+  @ApiProblemResponses(400, 404)
+  getRetentionRun(@Param() { id }: IdParamDto): Promise<RetentionRunDto> {
+    return this.queries.getRun(id);
+  }
+
+  @Post('versions/:id/restore')
+  @HttpCode(200)
+  @UseInterceptors(EtagInterceptor)
+  @ApiTags('versions')
+  @ApiOperation({
+    operationId: 'restoreVersion',
+    summary: 'Bring an archived (not yet purged) version back: artifact and row',
+    description: 'With archive storage, the artifact is copied back to artifact_uri first. A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
+  })
+  @ApiOkResponse({ type: VersionResponseDto })
+  @ApiProblemResponses(400, 404, 409)
+  restoreVersion(@Param() { id }: IdParamDto): Promise<VersionResponseDto> {
+    return this.retention.restore(id);
+  }
+}

@@ -1,0 +1,44 @@
+import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Clock } from '../common/clock';
+import { retentionConfig } from '../config/retention.config';
+import { ModelsModule } from '../models/models.module';
+import { VersionsModule } from '../versions/versions.module';
+import { RetentionController } from './retention.controller';
+import { RetentionQueries } from './retention.queries';
+import { RetentionRepository } from './retention.repository';
+import { RetentionRunEntity } from './retention-run.entity';
+import { RetentionScheduler } from './retention.scheduler';
+import { RetentionService } from './retention.service';
+import { ARCHIVE_STORAGE, type ArchiveStorage } from './storage/archive-storage';
+import { FileArchiveStorage } from './storage/file.storage';
+import { RecordOnlyStorage } from './storage/none.storage';
+import { createS3Client, S3ArchiveStorage } from './storage/s3.storage';
+
+export function createArchiveStorage(config: ConfigType<typeof retentionConfig>): ArchiveStorage {
+  const archive = config.archive;
+  switch (archive.storage) {
+    case 'file':
+      return new FileArchiveStorage(archive.dir);
+    case 's3':
+      return new S3ArchiveStorage({ bucket: archive.bucket!, keyPrefix: archive.keyPrefix, storageClass: archive.storageClass, client: createS3Client(archive.s3) });
+    default:
+      return new RecordOnlyStorage(archive.uriPrefix);
+  }
+}
+
+@Module({
+  imports: [TypeOrmModule.forFeature([RetentionRunEntity]), ModelsModule, VersionsModule],
+  controllers: [RetentionController],
+  providers: [
+    RetentionService,
+    RetentionQueries,
+    RetentionRepository,
+    RetentionScheduler,
+    Clock,
+    { provide: ARCHIVE_STORAGE, inject: [retentionConfig.KEY], useFactory: createArchiveStorage },
+  ],
+  exports: [RetentionService, RetentionRepository],
+})
+export class RetentionModule {}

@@ -1,0 +1,336 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { ApplicationError, ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
+import { Clock } from '../common/clock';
+import { retentionConfig } from '../config/retention.config';
+import { withTryAdvisoryLock } from '../database/dedicated-client';
+import { ModelsRepository } from '../models/models.repository';
+import { VersionResponseDto } from '../versions/dto/version-response.dto';
+import { VersionsRepository } from '../versions/versions.repository';
+import type { ArchivedVersionDto, FailedVersionDto, KeptVersionDto, ModelRetentionDto, PurgedVersionDto, RetentionReportDto } from './dto/retention-report.dto';
+import { classifyVersions, effectiveRetentionCount, purgeCutoff } from './retention-policy';
+import { RetentionRepository, type RankedVersion, type RunCounts } from './retention.repository';
+import type { RunTrigger } from './retention-run.entity';
+import { ARCHIVE_STORAGE, ArchivedArtifactMissingError, ArchiveRestorePendingError, describeStorageError, type ArchiveStorage } from './storage/archive-storage';
+
+/** pg_advisory_lock key: one real (non-dry) retention run at a time across replicas. */
+export const RETENTION_LOCK_KEY = 7_218_342_961_553_120_002n;
+const MAX_REPORT_MODELS = 1_000;
+const MAX_RECORDED_FAILURES = 100;
+
+export interface ApplyOptions {
+  trigger: RunTrigger;
+  scheduledFor?: Date;
+  modelId?: number;
+  retentionCount?: number;
+  dryRun: boolean;
+  purge: boolean;
+}
+
+export class RetentionRunInProgressError extends ConflictError {
+  constructor() {
+    super('Another retention run is in progress. Retry when it has finished (see GET /retention/stats).');
+  }
+}
+
+/** Collects what a run did, per model and in total. */
+class RunReport {
+  readonly models = new Map<number, ModelRetentionDto>();
+  readonly totals = { models: 0, kept: 0, archived: 0, archived_bytes: 0, failed: 0, purged: 0 };
+  readonly failures: (FailedVersionDto & { model_id: number })[] = [];
+  truncated = false;
+
+  entry(model: { id: number; name: string; keep: number }): ModelRetentionDto {
+    let entry = this.models.get(model.id);
+    if (!entry) {
+      entry = { model_id: model.id, model_name: model.name, retention_count: model.keep, kept: [], archived: [], failed: [], purged: [] };
+      if (this.models.size < MAX_REPORT_MODELS) this.models.set(model.id, entry);
+      else this.truncated = true;
+    }
+    return entry;
+  }
+
+  fail(entry: ModelRetentionDto, failure: FailedVersionDto): void {
+    entry.failed.push(failure);
+    this.totals.failed++;
+    if (this.failures.length < MAX_RECORDED_FAILURES) this.failures.push({ ...failure, model_id: entry.model_id });
+  }
+
+  counts(): RunCounts {
+    return {
+      models_count: this.totals.models,
+      kept_count: this.totals.kept,
+      archived_count: this.totals.archived,
+      archived_bytes: this.totals.archived_bytes,
+      failed_count: this.totals.failed,
+      purged_count: this.totals.purged,
+      failures: this.failures,
+    };
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+@Injectable()
+export class RetentionService {
+  private readonly logger = new Logger(RetentionService.name);
+  private readonly instance = `${hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly retention: RetentionRepository,
+    private readonly models: ModelsRepository,
+    private readonly versions: VersionsRepository,
+    private readonly clock: Clock,
+    @Inject(ARCHIVE_STORAGE) private readonly storage: ArchiveStorage,
+    @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
+  ) {}
+
+  get storageKind(): string {
+    return this.storage.kind;
+  }
+
+  /**
+   * Applies (or, with dryRun, previews) the policy. Real runs hold a cluster-wide lock; a manual one
+   * that finds another run in progress gets a 409. Returns undefined only for a scheduled slot that
+   * another replica already claimed.
+   */
+  async apply(options: ApplyOptions): Promise<RetentionReportDto | undefined> {
+    if (options.modelId !== undefined && !(await this.models.findById(options.modelId))) {
+      throw new ResourceNotFoundError('model', options.modelId);
+    }
+    await this.retention.closeAbandonedRuns();
+    const runId = await this.retention.startRun({
+      trigger: options.trigger,
+      scheduledFor: options.scheduledFor,
+      dryRun: options.dryRun,
+      purge: options.purge,
+      modelId: options.modelId,
+      retentionCount: options.retentionCount,
+      storage: this.storage.kind,
+      instance: this.instance,
+    });
+    if (runId === undefined) return undefined;
+
+    const execute = () => this.execute(runId, options);
+    if (options.dryRun) return execute();
+    const locked = await withTryAdvisoryLock(this.retention.dataSource, RETENTION_LOCK_KEY, 'retention', execute);
+    if (locked.acquired) return locked.result;
+    await this.retention.finishRun(runId, 'skipped', new RunReport().counts(), 'another retention run was in progress');
+    if (options.trigger === 'manual') throw new RetentionRunInProgressError();
+    return undefined;
+  }
+
+  private async execute(runId: number, options: ApplyOptions): Promise<RetentionReportDto> {
+    const startedAt = this.clock.now();
+    const report = new RunReport();
+    try {
+      await this.archivePass(runId, options, report, startedAt);
+      if (options.purge) await this.purgePass(options, report, startedAt);
+    } catch (error) {
+      await this.retention.finishRun(runId, 'failed', report.counts(), describeStorageError(error)).catch(() => undefined);
+      throw error;
+    }
+    const status = report.totals.failed > 0 ? 'partial' : 'succeeded';
+    await this.retention.finishRun(runId, status, report.counts());
+    const finishedAt = this.clock.now();
+    this.logger.log({ run_id: runId, trigger: options.trigger, dry_run: options.dryRun, ...report.totals }, `retention run ${runId} ${status}`);
+    return {
+      run_id: runId,
+      trigger: options.trigger,
+      dry_run: options.dryRun,
+      purge: options.purge,
+      status,
+      storage: this.storage.kind,
+      retention_count: options.retentionCount ?? null,
+      purge_after_days: this.config.purgeDays,
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      totals: report.totals,
+      models: [...report.models.values()],
+      models_truncated: report.truncated,
+    };
+  }
+
+  /** Model batch by model batch: rank (SQL window function), classify, archive. */
+  private async archivePass(runId: number, options: ApplyOptions, report: RunReport, now: Date): Promise<void> {
+    let afterModelId = 0;
+    for (;;) {
+      const { models, versions } = await this.retention.rankBatch({
+        afterModelId,
+        limit: this.config.batchSize,
+        modelId: options.modelId,
+        override: options.retentionCount,
+        defaultCount: this.config.defaultRetentionCount,
+      });
+      if (models.length === 0) return;
+      afterModelId = models[models.length - 1].id;
+      report.totals.models += models.length;
+
+      const byModel = new Map<number, RankedVersion[]>();
+      for (const version of versions) byModel.set(version.model_id, [...(byModel.get(version.model_id) ?? []), version]);
+      const candidates: { version: RankedVersion; entry: ModelRetentionDto }[] = [];
+      for (const model of models) {
+        const live = byModel.get(model.id) ?? [];
+        const { kept, archive } = classifyVersions(live, model.keep);
+        report.totals.kept += kept.length;
+        if (live.length <= model.keep && options.modelId === undefined) continue;
+        const entry = report.entry(model);
+        entry.kept.push(...kept.map(({ version, reason }): KeptVersionDto => ({ version_id: version.id, version: version.version, reason })));
+        candidates.push(...archive.map((version) => ({ version, entry })));
+      }
+      await this.archiveCandidates(candidates, options.dryRun, report, now);
+      await this.retention.heartbeat(runId);
+    }
+  }
+
+  private async archiveCandidates(candidates: { version: RankedVersion; entry: ModelRetentionDto }[], dryRun: boolean, report: RunReport, now: Date): Promise<void> {
+    // Decide each candidate's archive location; artifacts this storage cannot take are failures.
+    const planned: { version: RankedVersion; entry: ModelRetentionDto; archiveUri: string | null }[] = [];
+    for (const { version, entry } of candidates) {
+      if (version.artifact_uri === null) {
+        planned.push({ version, entry, archiveUri: null });
+        continue;
+      }
+      const location = this.storage.archiveUriFor(version.artifact_uri);
+      if ('unsupported' in location) report.fail(entry, { version_id: version.id, version: version.version, error: `cannot archive: ${location.unsupported}` });
+      else planned.push({ version, entry, archiveUri: location.uri });
+    }
+
+    // Copy first: nothing is marked archived unless its copy succeeded.
+    const copied = new Set<number>();
+    if (!dryRun && this.storage.movesArtifacts) {
+      const toCopy = planned.filter((p) => p.archiveUri !== null);
+      await forEachLimited(toCopy, this.config.archive.copyConcurrency, async (p) => {
+        try {
+          await this.storage.copyToArchive(p.version.artifact_uri!, p.archiveUri!);
+          copied.add(p.version.id);
+        } catch (error) {
+          report.fail(p.entry, { version_id: p.version.id, version: p.version.version, error: describeStorageError(error) });
+        }
+      });
+    }
+    const ready = dryRun || !this.storage.movesArtifacts ? planned : planned.filter((p) => p.archiveUri === null || copied.has(p.version.id));
+
+    const archivedIds = dryRun
+      ? new Set(ready.map((p) => p.version.id))
+      : new Set((await this.retention.markArchived(ready.map((p) => ({ id: p.version.id, archive_uri: p.archiveUri })), now)).map((row) => row.id));
+
+    for (const p of ready) {
+      const { version, entry, archiveUri } = p;
+      if (!archivedIds.has(version.id)) {
+        // Became protected (or was archived by someone else) between ranking and locking.
+        entry.kept.push({ version_id: version.id, version: version.version, reason: 'changed_during_run' });
+        report.totals.kept++;
+        if (copied.has(version.id)) await this.storage.delete(archiveUri!).catch(() => undefined);
+        continue;
+      }
+      const archived: ArchivedVersionDto = {
+        version_id: version.id,
+        version: version.version,
+        artifact_uri: version.artifact_uri,
+        archive_uri: archiveUri,
+        artifact: archiveUri === null ? 'none' : this.storage.movesArtifacts ? 'moved' : 'recorded',
+      };
+      // Only now, with the archive recorded, is the original deleted.
+      if (!dryRun && copied.has(version.id)) {
+        try {
+          await this.storage.delete(version.artifact_uri!);
+        } catch (error) {
+          archived.warning = `archived, but the original could not be deleted: ${describeStorageError(error)}`;
+        }
+      }
+      entry.archived.push(archived);
+      report.totals.archived++;
+      report.totals.archived_bytes += version.size_bytes ?? 0;
+    }
+  }
+
+  /** Archived versions past the purge age: their archived object is deleted, then the row. */
+  private async purgePass(options: ApplyOptions, report: RunReport, now: Date): Promise<void> {
+    const cutoff = purgeCutoff(now, this.config.purgeDays);
+    let after: { archivedAt: Date; id: number } | undefined;
+    const models = new Map<number, { id: number; name: string; keep: number }>();
+    for (;;) {
+      const candidates = await this.retention.purgeCandidates({ cutoff, after, limit: this.config.batchSize, modelId: options.modelId });
+      if (candidates.length === 0) return;
+      const last = candidates[candidates.length - 1];
+      after = { archivedAt: last.archived_at, id: last.id };
+
+      const unseen = [...new Set(candidates.map((c) => c.model_id))].filter((id) => !models.has(id));
+      for (const model of await this.models.findNames(unseen)) {
+        models.set(model.id, { ...model, keep: effectiveRetentionCount(options.retentionCount, model.retention_count, this.config.defaultRetentionCount) });
+      }
+      const entryOf = (modelId: number) => report.entry(models.get(modelId)!);
+
+      const deletable: number[] = [];
+      for (const candidate of candidates) {
+        const owned = candidate.archive_uri !== null && this.storage.owns(candidate.archive_uri);
+        if (!options.dryRun && owned) {
+          try {
+            await this.storage.delete(candidate.archive_uri!);
+          } catch (error) {
+            report.fail(entryOf(candidate.model_id), { version_id: candidate.id, version: candidate.version, error: `not purged: ${describeStorageError(error)}` });
+            continue;
+          }
+        }
+        deletable.push(candidate.id);
+      }
+      const purged = new Set(options.dryRun ? deletable : await this.retention.deletePurged(deletable, cutoff));
+      for (const candidate of candidates.filter((c) => purged.has(c.id))) {
+        const purgedVersion: PurgedVersionDto = {
+          version_id: candidate.id,
+          version: candidate.version,
+          archive_uri: candidate.archive_uri,
+          archived_at: candidate.archived_at.toISOString(),
+        };
+        entryOf(candidate.model_id).purged.push(purgedVersion);
+        report.totals.purged++;
+      }
+    }
+  }
+
+  /**
+   * Brings an archived (not yet purged) version back: the artifact is copied back to its original
+   * place, then the version is live again, then the archived copy is deleted.
+   */
+  async restore(versionId: number): Promise<VersionResponseDto> {
+    const current = await this.versions.findById(versionId);
+    if (!current) throw new ResourceNotFoundError('version', versionId);
+    if (current.archived_at === null) throw new ConflictError(`Version ${versionId} is not archived.`);
+
+    const movesBack = this.storage.movesArtifacts && current.archive_uri !== null && current.artifact_uri !== null && this.storage.owns(current.archive_uri);
+    if (movesBack) {
+      try {
+        await this.storage.restoreFromArchive(current.archive_uri!, current.artifact_uri!);
+      } catch (error) {
+        if (error instanceof ArchiveRestorePendingError) {
+          throw new ApplicationError('conflict', `${error.message} Retry once it is readable (typically hours).`, undefined, { restore_pending: true });
+        }
+        if (error instanceof ArchivedArtifactMissingError) throw new ConflictError(`${error.message} The version cannot be restored.`);
+        throw error;
+      }
+    }
+    const restored = await this.retention.dataSource.transaction(async (manager) => {
+      const locked = await this.retention.lockVersion(versionId, manager);
+      if (!locked) throw new ResourceNotFoundError('version', versionId);
+      if (locked.archived_at === null) throw new ConflictError(`Version ${versionId} is not archived.`);
+      await this.retention.markRestored(versionId, manager, this.clock.now());
+      return (await this.versions.findById(versionId, manager))!;
+    });
+    if (movesBack) {
+      await this.storage.delete(current.archive_uri!).catch((error: unknown) =>
+        this.logger.warn({ version_id: versionId, err: error }, 'restored, but the archived copy could not be deleted'),
+      );
+    }
+    return VersionResponseDto.fromRow(restored);
+  }
+}
