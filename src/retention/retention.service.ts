@@ -16,7 +16,8 @@ import { ARCHIVE_STORAGE, ArchivedArtifactMissingError, ArchiveRestorePendingErr
 
 /** pg_advisory_lock key: one real (non-dry) retention run at a time across replicas. */
 export const RETENTION_LOCK_KEY = 7_218_342_961_553_120_002n;
-const MAX_REPORT_MODELS = 1_000;
+/** Models detailed in a report (a catalog-wide run's totals always count every model); models with failures get room beyond it. */
+const MAX_REPORT_MODELS = 100;
 const MAX_RECORDED_FAILURES = 100;
 
 export interface ApplyOptions {
@@ -52,6 +53,7 @@ class RunReport {
   }
 
   fail(entry: ModelRetentionDto, failure: FailedVersionDto): void {
+    if (!this.models.has(entry.model_id) && this.models.size < 2 * MAX_REPORT_MODELS) this.models.set(entry.model_id, entry);
     entry.failed.push(failure);
     this.totals.failed++;
     if (this.failures.length < MAX_RECORDED_FAILURES) this.failures.push({ ...failure, model_id: entry.model_id });
@@ -176,7 +178,11 @@ export class RetentionService {
       report.totals.models += models.length;
 
       const byModel = new Map<number, RankedVersion[]>();
-      for (const version of versions) byModel.set(version.model_id, [...(byModel.get(version.model_id) ?? []), version]);
+      for (const version of versions) {
+        const list = byModel.get(version.model_id);
+        if (list) list.push(version);
+        else byModel.set(version.model_id, [version]);
+      }
       const candidates: { version: RankedVersion; entry: ModelRetentionDto }[] = [];
       for (const model of models) {
         const live = byModel.get(model.id) ?? [];

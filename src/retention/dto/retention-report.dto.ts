@@ -110,7 +110,7 @@ export class RetentionReportDto {
   totals: RetentionTotalsDto;
   @ApiProperty({
     type: [ModelRetentionDto],
-    description: 'Per model, every model where retention had something to decide (more live versions than its retention count, or something to purge), at most 1,000.',
+    description: 'Per model, the models where retention had something to decide (more live versions than its retention count, or something to purge): all of them for a single-model run; for a catalog-wide run the first 100, plus up to 100 more with failures. GET /versions?archived=true lists everything archived.',
   })
   models: ModelRetentionDto[];
   @ApiProperty({ description: 'True when more models were involved than `models` lists (the totals count them all).' })
