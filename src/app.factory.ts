@@ -9,6 +9,7 @@ import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { LifecycleState } from './health/lifecycle.state';
+import { HttpTelemetry } from './telemetry/http-telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -58,8 +59,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser(['text/plain']);
 
+  const telemetry = new HttpTelemetry();
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    telemetry.onRequest(request.id);
   });
   // Once shutdown has begun, every response closes its connection, so keep-alive clients cannot
   // hold the server open after their in-flight requests are done.
@@ -70,7 +73,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
-    const quiet = route?.startsWith('/health') && reply.statusCode < 400;
+    const traceId = telemetry.onResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    const quiet = (route?.startsWith('/health') || route === '/metrics') && reply.statusCode < 400;
     request.log[quiet ? 'debug' : 'info'](
       {
         method: request.method,
@@ -78,6 +82,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
         path: request.url.split('?')[0],
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...(traceId ? { trace_id: traceId } : {}),
       },
       'request completed',
     );

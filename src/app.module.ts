@@ -14,6 +14,8 @@ import { ModelsModule } from './models/models.module';
 import { VersionsModule } from './versions/versions.module';
 import { BindingsModule } from './bindings/bindings.module';
 import { RetentionModule } from './retention/retention.module';
+import { StatsModule } from './stats/stats.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
 import { ProblemsModule } from './problems/problems.module';
 
 @Module({
@@ -32,6 +34,8 @@ import { ProblemsModule } from './problems/problems.module';
     VersionsModule,
     BindingsModule,
     RetentionModule,
+    StatsModule,
+    TelemetryModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

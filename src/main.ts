@@ -1,3 +1,5 @@
+// Telemetry first: it must instrument http and pg before they are loaded.
+import { telemetrySdk } from './telemetry/instrumentation';
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       if (config.shutdownDrainMs > 0) await sleep(config.shutdownDrainMs);
       await app.close();
       await embedded?.stop();
+      await telemetrySdk?.shutdown().catch(() => undefined);
     });
   } catch (error) {
     logger.fatal({ err: error }, 'the service failed to start');

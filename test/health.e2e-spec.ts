@@ -10,7 +10,7 @@ describe('health', () => {
 
   it('GET /health reports the database check', async () => {
     const response = await sut.http.get('/health').expect(200);
-    expect(response.body).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+    expect(response.body).toMatchObject({ status: 'ok', details: { database: { status: 'up' }, pool: { status: 'up', max: 10 } } });
   });
 
   it('GET /health/live does not touch the database', async () => {
@@ -20,6 +20,7 @@ describe('health', () => {
 
   it('GET /health/ready checks lifecycle, database and migrations', async () => {
     const response = await sut.http.get('/health/ready').expect(200);
-    expect(Object.keys(response.body.details).sort()).toEqual(['database', 'lifecycle', 'migrations']);
+    expect(Object.keys(response.body.details).sort()).toEqual(['database', 'lifecycle', 'migrations', 'pool']);
+    expect(response.body.details.pool).toEqual({ status: 'up', total: expect.any(Number), idle: expect.any(Number), waiting: 0, max: 10 });
   });
 });

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { createSuiteDatabase, dropDatabase, testServer } from './setup/test-database';
 import { makeModel } from './support/factories';
+import { OtlpReceiver } from './support/otlp-receiver';
 import { freePort, ServiceProcess } from './support/service-process';
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined } as never;
@@ -172,6 +173,40 @@ describe('the service as a process', () => {
       expect(await Promise.all(replicas.map((replica) => replica.stop()))).toEqual([0, 0, 0]);
     } finally {
       await client.end();
+      await dropDatabase(database);
+    }
+  });
+
+  it('exports traces over OTLP: the request span with its request id and route, the handler and query spans, and the trace id in the log', async () => {
+    const receiver = new OtlpReceiver();
+    await receiver.start();
+    const database = await createSuiteDatabase('tracing');
+    try {
+      const service = track(
+        await ServiceProcess.start({ ...serverEnv(database), OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_BSP_SCHEDULE_DELAY: '100' }),
+      );
+      await service.waitFor('/health/ready', 200, 20_000);
+      const created = await fetch(service.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
+      const { id } = (await created.json()) as { id: number };
+      expect((await fetch(service.url(`/models/${id}`), { headers: { 'x-request-id': 'trace-me-42' } })).status).toBe(200);
+
+      let server: (typeof receiver.spans)[number] | undefined;
+      for (let waited = 0; !server && waited < 10_000; waited += 100) {
+        await sleep(100);
+        server = receiver.spans.find((span) => span.attributes['http.request.id'] === 'trace-me-42');
+      }
+      expect(server).toMatchObject({ name: 'GET /models/:id', kind: 2, attributes: { 'http.route': '/models/:id' } });
+      const trace = receiver.spans.filter((span) => span.traceId === server!.traceId);
+      const handler = trace.find((span) => span.name === 'ModelsController.getModel');
+      expect(handler?.parentSpanId).toBe(server!.spanId);
+      const queries = trace.filter((span) => span.attributes['db.system.name'] === 'postgresql' || span.attributes['db.system'] === 'postgresql');
+      expect(queries.length).toBeGreaterThan(0);
+
+      const logLine = service.logs.find((line) => line.request_id === 'trace-me-42' && line.msg === 'request completed');
+      expect(logLine).toMatchObject({ route: '/models/:id', status: 200, trace_id: server!.traceId });
+      expect(await service.stop()).toBe(0);
+    } finally {
+      await receiver.stop();
       await dropDatabase(database);
     }
   });

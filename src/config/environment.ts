@@ -113,6 +113,9 @@ export const environmentSchema = {
   HEALTH_DB_TIMEOUT_MS: integer(100, 60_000, 1_500),
 
   OTEL_SERVICE_NAME: text('model-registry-svc'),
+  OTEL_ENABLED: boolean(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText(),
 
   DEFAULT_RETENTION_COUNT: integer(1, 10, 3),
   RETENTION_ENABLED: boolean(true),

@@ -1,11 +1,14 @@
 import { Controller, Get, Inject, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ConfigType } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { appConfig } from '../config/app.config';
 import { ServiceUnavailableError } from '../common/errors/application.error';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { DatabaseMigrator } from '../database/database-migrator';
+import { poolStats, type PoolStats } from '../database/pool-stats';
 import { HealthResponseDto } from './dto/health-response.dto';
 import { LifecycleState } from './lifecycle.state';
 
@@ -20,6 +23,9 @@ const FAILURE_REASONS: Record<string, string> = {
   lifecycle: 'the instance is shutting down',
 };
 
+const isSaturated = (stats: PoolStats) => stats.waiting > 0 && stats.idle === 0;
+const describeSaturation = (stats: PoolStats) => `connection pool saturated: ${stats.total}/${stats.max} in use, ${stats.waiting} waiting`;
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -32,6 +38,7 @@ export class HealthController {
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly migrator: DatabaseMigrator,
     private readonly lifecycle: LifecycleState,
+    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
@@ -41,7 +48,7 @@ export class HealthController {
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiProblemResponses(503)
   check(): Promise<HealthCheckResult> {
-    return this.run([this.database]);
+    return this.run([this.database, this.pool]);
   }
 
   @Get('live')
@@ -60,7 +67,7 @@ export class HealthController {
   @ApiProblemResponses(503)
   async ready(): Promise<HealthCheckResult> {
     try {
-      const result = await this.run([this.lifecycleCheck, this.database, this.schema]);
+      const result = await this.run([this.lifecycleCheck, this.database, this.schema, this.pool]);
       this.noteReadiness(true);
       return result;
     } catch (error) {
@@ -80,6 +87,14 @@ export class HealthController {
       })
       .withTimeout(this.config.healthDbTimeoutMs);
 
+  /** Saturation does not take the instance out of rotation (that would shift load onto the others); it is reported. */
+  private readonly pool: HealthIndicatorFunction = () => {
+    const check = this.indicators.check('pool');
+    const stats = poolStats(this.dataSource);
+    if (!stats) return check.up();
+    return isSaturated(stats) ? check.degraded({ ...stats, message: describeSaturation(stats) }) : check.up({ ...stats });
+  };
+
   private readonly lifecycleCheck: HealthIndicatorFunction = () => {
     const check = this.indicators.check('lifecycle');
     return this.lifecycle.shuttingDown ? check.down({ message: 'shutting down' }) : check.up();
@@ -93,9 +108,12 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const result = error.getResponse() as HealthCheckResult;
       // Only our own wording: indicator messages can carry driver text, which clients never see.
-      const failing = Object.keys(result.error ?? {}).map((name) => FAILURE_REASONS[name] ?? name);
+      const stats = poolStats(this.dataSource);
+      const failing = Object.keys(result.error ?? {}).map((name) =>
+        name === 'database' && stats && isSaturated(stats) ? `${FAILURE_REASONS.database} (${describeSaturation(stats)})` : (FAILURE_REASONS[name] ?? name),
+      );
       const checks = Object.fromEntries(Object.entries(result.details).map(([name, state]) => [name, state.status]));
-      throw new ServiceUnavailableError(`Not ready: ${failing.join('; ') || 'a check failed'}.`, { checks });
+      throw new ServiceUnavailableError(`Not ready: ${failing.join('; ') || 'a check failed'}.`, { checks, ...(stats ? { pool: stats } : {}) });
     }
   }
 

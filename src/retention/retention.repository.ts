@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { counter, readCounters } from '../database/registry-counters';
 import type { Queryable } from '../database/sql';
 import type { RunStatus, RunTrigger } from './retention-run.entity';
 
@@ -247,14 +248,17 @@ export class RetentionRepository {
   // ---- statistics
 
   async totals(): Promise<{ live: number; archived: number; archived_bytes: number; purged_total: number; runs_total: number }> {
-    const rows = await this.dataSource.query(
-      `SELECT (SELECT count(*) FROM model_versions WHERE archived_at IS NULL) AS live,
-              (SELECT count(*) FROM model_versions WHERE archived_at IS NOT NULL) AS archived,
-              (SELECT COALESCE(sum(size_bytes), 0) FROM model_versions WHERE archived_at IS NOT NULL) AS archived_bytes,
-              (SELECT COALESCE(sum(purged_count), 0) FROM retention_runs WHERE NOT dry_run) AS purged_total,
-              (SELECT count(*) FROM retention_runs) AS runs_total`,
-    );
-    return rows[0];
+    const [counters, runs] = await Promise.all([
+      readCounters(this.dataSource.manager, ['versions.live', 'versions.archived']),
+      this.dataSource.query(`SELECT COALESCE(sum(purged_count) FILTER (WHERE NOT dry_run), 0) AS purged_total, count(*) AS runs_total FROM retention_runs`),
+    ]);
+    return {
+      live: counter(counters, 'versions.live'),
+      archived: counter(counters, 'versions.archived'),
+      archived_bytes: counter(counters, 'versions.archived.bytes'),
+      purged_total: runs[0].purged_total,
+      runs_total: runs[0].runs_total,
+    };
   }
 
   /** Versions a run would archive now (default retention counts), in total and for the top models. */

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Counter } from '@opentelemetry/api';
+import { MetricService } from 'nestjs-otel';
 import type { ConfigType } from '@nestjs/config';
 import { ApplicationError, ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { Clock } from '../common/clock';
@@ -11,7 +13,7 @@ import { VersionsRepository } from '../versions/versions.repository';
 import type { ArchivedVersionDto, FailedVersionDto, KeptVersionDto, ModelRetentionDto, PurgedVersionDto, RetentionReportDto } from './dto/retention-report.dto';
 import { classifyVersions, effectiveRetentionCount, purgeCutoff } from './retention-policy';
 import { RetentionRepository, type RankedVersion, type RunCounts } from './retention.repository';
-import type { RunTrigger } from './retention-run.entity';
+import type { RunStatus, RunTrigger } from './retention-run.entity';
 import { ARCHIVE_STORAGE, ArchivedArtifactMissingError, ArchiveRestorePendingError, describeStorageError, type ArchiveStorage } from './storage/archive-storage';
 
 /** pg_advisory_lock key: one real (non-dry) retention run at a time across replicas. */
@@ -93,7 +95,28 @@ export class RetentionService {
     private readonly clock: Clock,
     @Inject(ARCHIVE_STORAGE) private readonly storage: ArchiveStorage,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
-  ) {}
+    metrics: MetricService,
+  ) {
+    this.metrics = {
+      runs: metrics.getCounter('retention.runs', { description: 'Retention runs finished, by trigger, status and dry run.' }),
+      archived: metrics.getCounter('retention.versions.archived', { description: 'Versions archived by retention (real runs).' }),
+      purged: metrics.getCounter('retention.versions.purged', { description: 'Versions purged by retention (real runs).' }),
+      failed: metrics.getCounter('retention.versions.failed', { description: 'Versions retention could not archive or purge (real runs).' }),
+    };
+  }
+
+  private readonly metrics: Record<'runs' | 'archived' | 'purged' | 'failed', Counter>;
+
+  /** Records a finished run in the database and in the retention metrics. */
+  private async finish(runId: number, options: ApplyOptions, status: RunStatus, report: RunReport, error?: string): Promise<void> {
+    this.metrics.runs.add(1, { trigger: options.trigger, status, dry_run: options.dryRun });
+    if (!options.dryRun) {
+      this.metrics.archived.add(report.totals.archived);
+      this.metrics.purged.add(report.totals.purged);
+      this.metrics.failed.add(report.totals.failed);
+    }
+    await this.retention.finishRun(runId, status, report.counts(), error);
+  }
 
   get storageKind(): string {
     return this.storage.kind;
@@ -125,7 +148,7 @@ export class RetentionService {
     if (options.dryRun) return execute();
     const locked = await withTryAdvisoryLock(this.retention.dataSource, RETENTION_LOCK_KEY, 'retention', execute);
     if (locked.acquired) return locked.result;
-    await this.retention.finishRun(runId, 'skipped', new RunReport().counts(), 'another retention run was in progress');
+    await this.finish(runId, options, 'skipped', new RunReport(), 'another retention run was in progress');
     if (options.trigger === 'manual') throw new RetentionRunInProgressError();
     return undefined;
   }
@@ -137,11 +160,11 @@ export class RetentionService {
       await this.archivePass(runId, options, report, startedAt);
       if (options.purge) await this.purgePass(options, report, startedAt);
     } catch (error) {
-      await this.retention.finishRun(runId, 'failed', report.counts(), describeStorageError(error)).catch(() => undefined);
+      await this.finish(runId, options, 'failed', report, describeStorageError(error)).catch(() => undefined);
       throw error;
     }
     const status = report.totals.failed > 0 ? 'partial' : 'succeeded';
-    await this.retention.finishRun(runId, status, report.counts());
+    await this.finish(runId, options, status, report);
     const finishedAt = this.clock.now();
     this.logger.log({ run_id: runId, trigger: options.trigger, dry_run: options.dryRun, ...report.totals }, `retention run ${runId} ${status}`);
     return {

@@ -23,6 +23,8 @@ import { ModelEntity } from '../models/model.entity';
 @Index('ix_model_versions_semver', { synchronize: false })
 @Index('ix_model_versions_archived', { synchronize: false })
 @Index('ix_model_versions_live_rank', { synchronize: false })
+@Index('ix_model_versions_live_eval', { synchronize: false })
+@Index('ix_model_versions_live_cost', { synchronize: false })
 export class ModelVersionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_model_versions' })
   id: number;

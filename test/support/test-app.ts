@@ -9,6 +9,7 @@ import { AppModule } from '../../src/app.module';
 import { PinoLoggerService } from '../../src/common/logging/logger';
 import { appConfigFrom } from '../../src/config/app.config';
 import { parseEnvironment } from '../../src/config/environment';
+import { startMetricsOnly } from '../../src/telemetry/telemetry';
 import { createSuiteDatabase, dropDatabase, testServer } from '../setup/test-database';
 
 export interface TestApp {
@@ -33,6 +34,7 @@ export interface TestAppOptions {
  * suite turns it on.
  */
 export async function createTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
+  startMetricsOnly('model-registry-test');
   const server = testServer();
   const database = await createSuiteDatabase(label);
   const restoreEnv = setEnv({

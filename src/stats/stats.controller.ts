@@ -1,0 +1,24 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { StatsQueryDto } from './dto/stats-query.dto';
+import { StatsResponseDto } from './dto/stats-response.dto';
+import { StatsService } from './stats.service';
+
+@ApiTags('stats')
+@Controller('stats')
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  @Get()
+  @ApiOperation({
+    operationId: 'getStats',
+    summary: 'Registry statistics: counts, score and cost summaries, SLO compliance, retention totals',
+    description: 'Kept fast at any catalog size: counts come from counters maintained in the same transactions as the data, minimums and maximums from indexes.',
+  })
+  @ApiOkResponse({ type: StatsResponseDto })
+  @ApiProblemResponses(400, 404)
+  getStats(@Query() query: StatsQueryDto): Promise<StatsResponseDto> {
+    return this.stats.get(query.model_id);
+  }
+}
