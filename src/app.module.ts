@@ -6,6 +6,7 @@ import { appConfig } from './config/app.config';
 import { databaseConfig } from './config/database.config';
 import { retentionConfig } from './config/retention.config';
 import { telemetryConfig } from './config/telemetry.config';
+import { gatewayConfig } from './config/gateway.config';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { DatabaseModule } from './database/database.module';
@@ -15,6 +16,9 @@ import { VersionsModule } from './versions/versions.module';
 import { BindingsModule } from './bindings/bindings.module';
 import { RetentionModule } from './retention/retention.module';
 import { StatsModule } from './stats/stats.module';
+import { AliasesModule } from './aliases/aliases.module';
+import { ResolveModule } from './resolve/resolve.module';
+import { EventsModule } from './events/events.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { ProblemsModule } from './problems/problems.module';
 
@@ -24,7 +28,7 @@ import { ProblemsModule } from './problems/problems.module';
       isGlobal: true,
       // main.ts loads .env into process.env before anything reads it.
       ignoreEnvFile: true,
-      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig],
+      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig],
     }),
     ScheduleModule.forRoot(),
     DatabaseModule,
@@ -33,6 +37,9 @@ import { ProblemsModule } from './problems/problems.module';
     ModelsModule,
     VersionsModule,
     BindingsModule,
+    AliasesModule,
+    ResolveModule,
+    EventsModule,
     RetentionModule,
     StatsModule,
     TelemetryModule,

@@ -32,6 +32,7 @@ describe('bindings', () => {
         avg_latency_ms: null,
         success_rate: null,
         last_used_at: null,
+        usage_samples: 0,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

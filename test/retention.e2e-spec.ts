@@ -242,7 +242,7 @@ describe('retention (no archive storage: recorded in the database only)', () => 
         const { model, versions } = await modelWithVersions(sut.http, sut.db, specs.length, (i) => ({ pinned: specs[i].pinned }));
         for (const [i, s] of specs.entries()) if (s.binding !== 'none') await create(sut.http, '/bindings', makeBinding(versions[i].id, { status: s.binding }));
         const expected = classifyVersions(
-          versions.map((v, i) => ({ id: v.id as number, created_at: new Date(Date.UTC(2026, 0, 1, 0, i + 1)), pinned: specs[i].pinned, has_active_binding: specs[i].binding === 'active' })),
+          versions.map((v, i) => ({ id: v.id as number, created_at: new Date(Date.UTC(2026, 0, 1, 0, i + 1)), pinned: specs[i].pinned, aliased: false, has_active_binding: specs[i].binding === 'active' })),
           keep,
         ).archive.map((v) => v.id);
 

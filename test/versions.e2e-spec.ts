@@ -44,6 +44,7 @@ describe('versions', () => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
         archived_at: null,
+        aliases: [],
       });
       expect(response.headers.location).toBe(`/versions/${response.body.id}`);
     });

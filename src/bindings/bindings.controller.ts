@@ -7,6 +7,7 @@ import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditi
 import { IdParamDto } from '../common/validation/id-param.dto';
 import { BindingPageDto, BindingResponseDto } from './dto/binding-response.dto';
 import { CreateBindingDto } from './dto/create-binding.dto';
+import { ReportUsageDto } from './dto/report-usage.dto';
 import { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
 import { UpdateBindingDto } from './dto/update-binding.dto';
 import { BindingsService } from './bindings.service';
@@ -53,6 +54,22 @@ export class BindingsController {
   @ApiProblemResponses(400, 404, 409, 412, 413, 415)
   updateBinding(@Param() { id }: IdParamDto, @Body() dto: UpdateBindingDto, @Headers('if-match') ifMatch?: string): Promise<BindingResponseDto> {
     return this.bindings.update(id, dto, ifMatch);
+  }
+
+  @Post(':id/usage')
+  @HttpCode(200)
+  @UseInterceptors(EtagInterceptor)
+  @ApiOperation({
+    operationId: 'reportBindingUsage',
+    summary: 'Report usage: one call, or a batch of up to 1,000',
+    description:
+      'Updates avg_latency_ms and success_rate as exponentially weighted moving averages (each sample: A ← (1 − α)·A + α·x, α = USAGE_EWMA_ALPHA; the first sample initialises A), ' +
+      'and last_used_at, in one atomic update: concurrent reporters lose no sample. Usage does not produce change events.',
+  })
+  @ApiOkResponse({ type: BindingResponseDto })
+  @ApiProblemResponses(400, 404, 413, 415)
+  reportBindingUsage(@Param() { id }: IdParamDto, @Body() dto: ReportUsageDto): Promise<BindingResponseDto> {
+    return this.bindings.reportUsage(id, dto);
   }
 
   @Delete(':id')

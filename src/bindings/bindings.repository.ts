@@ -5,6 +5,7 @@ import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAll
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { BindingSort } from './dto/list-bindings-query.dto';
 import type { BindingStatus } from './provider-binding.entity';
+import type { EwmaUpdate } from './usage';
 
 export interface BindingRow {
   id: number;
@@ -18,6 +19,7 @@ export interface BindingRow {
   avg_latency_ms: number | null;
   success_rate: number | null;
   last_used_at: Date | null;
+  usage_samples: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -53,7 +55,7 @@ export interface ParentVersion {
 
 const COLUMNS =
   'b.id, b.version_id, v.model_id, b.provider, b.provider_model_id, b.status, b.config, b.endpoint_url, ' +
-  'b.avg_latency_ms, b.success_rate, b.last_used_at, b.created_at, b.updated_at';
+  'b.avg_latency_ms, b.success_rate, b.last_used_at, b.usage_samples, b.created_at, b.updated_at';
 
 const SORTS: SortAllowList = withDescending({
   created_at: { expression: 'b.created_at', cast: 'timestamptz' },
@@ -151,6 +153,28 @@ export class BindingsRepository {
       `WITH b AS (UPDATE provider_bindings SET ${set.sql}, updated_at = now() WHERE id = $1 RETURNING *)
        SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`,
       [id, ...set.params],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Folds usage into the moving averages in one UPDATE: the row lock applies concurrent reports one
+   * after another, each whole, so no sample is lost. Clamped to the column ranges against rounding.
+   */
+  async applyUsage(id: number, latency: EwmaUpdate | undefined, success: EwmaUpdate, samples: number): Promise<BindingRow | undefined> {
+    const rows: BindingRow[] = await this.db().query(
+      `WITH b AS (
+         UPDATE provider_bindings SET
+           avg_latency_ms = CASE WHEN NOT $2 THEN avg_latency_ms
+                                 WHEN avg_latency_ms IS NULL THEN GREATEST(0, $3::float8)
+                                 ELSE GREATEST(0, avg_latency_ms * $4::float8 + $5::float8) END,
+           success_rate = CASE WHEN success_rate IS NULL THEN LEAST(1, GREATEST(0, $6::float8))
+                               ELSE LEAST(1, GREATEST(0, success_rate * $7::float8 + $8::float8)) END,
+           last_used_at = now(),
+           usage_samples = usage_samples + $9
+         WHERE id = $1 RETURNING *)
+       SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`,
+      [id, latency !== undefined, latency?.initial ?? 0, latency?.factor ?? 1, latency?.contribution ?? 0, success.initial, success.factor, success.contribution, samples],
     );
     return rows[0];
   }

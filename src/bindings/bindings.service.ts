@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { gatewayConfig } from '../config/gateway.config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
@@ -9,7 +11,9 @@ import type { Queryable } from '../database/sql';
 import { BindingResponseDto } from './dto/binding-response.dto';
 import type { BindingFieldsDto, CreateBindingDto } from './dto/create-binding.dto';
 import type { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
+import type { ReportUsageDto } from './dto/report-usage.dto';
 import type { UpdateBindingDto } from './dto/update-binding.dto';
+import { ewmaUpdate } from './usage';
 import { BindingsRepository, type BindingFields, type BindingRow, type ParentVersion } from './bindings.repository';
 
 function fieldsOf(dto: BindingFieldsDto & { provider?: string; provider_model_id?: string }): BindingFields {
@@ -29,6 +33,7 @@ export class BindingsService {
   constructor(
     private readonly bindings: BindingsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
   ) {}
 
   create(dto: CreateBindingDto): Promise<BindingResponseDto> {
@@ -62,6 +67,21 @@ export class BindingsService {
       const updated = await this.bindings.update(id, fieldsOf(dto), manager);
       return BindingResponseDto.fromRow(updated!);
     });
+  }
+
+  /** Folds one sample or a batch into avg_latency_ms and success_rate (EWMA, USAGE_EWMA_ALPHA). */
+  async reportUsage(id: number, dto: ReportUsageDto): Promise<BindingResponseDto> {
+    const samples = dto.samples ?? [{ latency_ms: dto.latency_ms, success: dto.success! }];
+    const alpha = this.config.usageEwmaAlpha;
+    const latencies = samples.flatMap((sample) => (sample.latency_ms === undefined ? [] : [sample.latency_ms]));
+    const row = await this.bindings.applyUsage(
+      id,
+      ewmaUpdate(alpha, latencies),
+      ewmaUpdate(alpha, samples.map((sample) => (sample.success ? 1 : 0)))!,
+      samples.length,
+    );
+    if (!row) throw new ResourceNotFoundError('binding', id);
+    return BindingResponseDto.fromRow(row);
   }
 
   delete(id: number, ifMatch: string | undefined): Promise<void> {

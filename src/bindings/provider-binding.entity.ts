@@ -52,6 +52,10 @@ export class ProviderBindingEntity {
   @Column({ name: 'last_used_at', type: 'timestamptz', precision: 3, nullable: true })
   lastUsedAt: Date | null;
 
+  /** Usage samples reported so far (POST /bindings/{id}/usage). */
+  @Column({ name: 'usage_samples', type: 'bigint', default: 0 })
+  usageSamples: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 

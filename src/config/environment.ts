@@ -76,6 +76,15 @@ const list = (): Spec<string[]> => ({
   },
 });
 
+const fraction = (fallback: number): Spec<number> => ({
+  default: fallback,
+  describe: 'a number greater than 0 and at most 1',
+  parse(raw) {
+    const value = Number(raw.trim());
+    return /^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(raw) && value > 0 && value <= 1 ? value : new ParseError(this.describe);
+  },
+});
+
 const cron = (fallback: string): Spec<string> => ({
   default: fallback,
   describe: 'a cron expression (5 fields, or 6 with seconds), e.g. "0 3 * * *"',
@@ -122,6 +131,10 @@ export const environmentSchema = {
   RETENTION_CRON: cron('0 3 * * *'),
   RETENTION_PURGE_DAYS: integer(1, 36_500, 90),
   RETENTION_BATCH_SIZE: integer(1, 10_000, 500),
+
+  USAGE_EWMA_ALPHA: fraction(0.1),
+  RESOLVE_CACHE_MAX_AGE_S: integer(0, 86_400, 5),
+  EVENTS_RETENTION_DAYS: integer(1, 36_500, 30),
 
   ARCHIVE_STORAGE: oneOf(['none', 'file', 's3'] as const, 'none'),
   ARCHIVE_URI_PREFIX: text('archive://', /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*$/, 'a URI prefix such as archive:// or glacier://my-archive/'),

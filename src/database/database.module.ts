@@ -4,6 +4,7 @@ import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config/database.config';
 import { dataSourceOptions } from './data-source.options';
 import { DatabaseMigrator } from './database-migrator';
+import { PreparedStatements } from './prepared-statements';
 
 @Module({
   imports: [
@@ -19,7 +20,7 @@ import { DatabaseMigrator } from './database-migrator';
       }),
     }),
   ],
-  providers: [DatabaseMigrator],
-  exports: [DatabaseMigrator],
+  providers: [DatabaseMigrator, PreparedStatements],
+  exports: [DatabaseMigrator, PreparedStatements],
 })
 export class DatabaseModule {}

@@ -12,6 +12,8 @@ export interface ModelRow {
   subject: string;
   description: string | null;
   retention_count: number | null;
+  /** Alias name → version id. */
+  aliases: Record<string, number>;
   created_at: Date;
   updated_at: Date;
 }
@@ -38,7 +40,9 @@ const SORTS: SortAllowList = withDescending({
   updated_at: { expression: 'm.updated_at', cast: 'timestamptz' },
 });
 
-const COLUMNS = 'm.id, m.name, m.task, m.subject, m.description, m.retention_count, m.created_at, m.updated_at';
+const COLUMNS =
+  'm.id, m.name, m.task, m.subject, m.description, m.retention_count, m.created_at, m.updated_at, ' +
+  "COALESCE((SELECT jsonb_object_agg(a.alias, a.version_id) FROM model_aliases a WHERE a.model_id = m.id), '{}'::jsonb) AS aliases";
 const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description', retention_count: 'retention_count' };
 
 @Injectable()

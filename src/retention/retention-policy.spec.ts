@@ -6,6 +6,7 @@ const version = (id: number, created: string, extra: Partial<LiveVersion> = {}):
   id,
   created_at: at(created),
   pinned: false,
+  aliased: false,
   has_active_binding: false,
   ...extra,
 });
@@ -27,11 +28,13 @@ describe('classifyVersions', () => {
       version(1, '2026-01-01T00:00:00Z', { pinned: true }),
       version(2, '2026-01-02T00:00:00Z', { has_active_binding: true }),
       version(3, '2026-01-03T00:00:00Z'),
-      version(4, '2026-01-04T00:00:00Z'),
+      version(4, '2026-01-04T00:00:00Z', { aliased: true }),
+      version(5, '2026-01-05T00:00:00Z'),
     ];
     const sut = classifyVersions(live, 1);
     expect(sut.kept.map((k) => [k.version.id, k.reason])).toEqual([
-      [4, 'within_retention'],
+      [5, 'within_retention'],
+      [4, 'aliased'],
       [2, 'active_binding'],
       [1, 'pinned'],
     ]);
@@ -49,6 +52,7 @@ describe('classifyVersions', () => {
       id: fc.integer({ min: 1, max: 1_000_000 }),
       created_at: fc.date({ min: at('2025-01-01T00:00:00Z'), max: at('2026-12-31T00:00:00Z'), noInvalidDate: true }),
       pinned: fc.boolean(),
+      aliased: fc.boolean(),
       has_active_binding: fc.boolean(),
     }),
     { maxLength: 40, selector: (v) => v.id },
@@ -58,7 +62,7 @@ describe('classifyVersions', () => {
   it('never archives a protected version (property)', () => {
     fc.assert(
       fc.property(catalog, keep, (live, n) => {
-        expect(classifyVersions(live, n).archive.every((v) => !v.pinned && !v.has_active_binding)).toBe(true);
+        expect(classifyVersions(live, n).archive.every((v) => !v.pinned && !v.aliased && !v.has_active_binding)).toBe(true);
       }),
     );
   });
@@ -105,7 +109,7 @@ describe('effectiveRetentionCount', () => {
 
 describe('isPurgeable', () => {
   const now = at('2026-11-26T12:00:00Z');
-  const unprotected = { pinned: false, has_active_binding: false };
+  const unprotected = { pinned: false, aliased: false, has_active_binding: false };
   const ago = (ms: number) => new Date(now.getTime() - ms);
   const DAY = 24 * 60 * 60 * 1000;
 
@@ -116,7 +120,8 @@ describe('isPurgeable', () => {
   });
 
   it('never purges a protected version', () => {
-    expect(isPurgeable(ago(400 * DAY), now, 90, { pinned: true, has_active_binding: false })).toBe(false);
-    expect(isPurgeable(ago(400 * DAY), now, 90, { pinned: false, has_active_binding: true })).toBe(false);
+    expect(isPurgeable(ago(400 * DAY), now, 90, { ...unprotected, pinned: true })).toBe(false);
+    expect(isPurgeable(ago(400 * DAY), now, 90, { ...unprotected, aliased: true })).toBe(false);
+    expect(isPurgeable(ago(400 * DAY), now, 90, { ...unprotected, has_active_binding: true })).toBe(false);
   });
 });

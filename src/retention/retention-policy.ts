@@ -1,17 +1,20 @@
 /**
  * The retention rule, as a pure function: of a model's live versions, the newest N are kept; of the
- * older ones the protected (pinned, or with an active binding) are kept too, and the rest are
- * archived. "Newest" is by creation time, ties broken by id.
+ * older ones the protected (pinned, aliased, or with an active binding) are kept too, and the rest
+ * are archived. "Newest" is by creation time, ties broken by id.
  */
 
 export interface LiveVersion {
   id: number;
   created_at: Date;
   pinned: boolean;
+  aliased: boolean;
   has_active_binding: boolean;
 }
 
-export const KEEP_REASONS = ['within_retention', 'pinned', 'active_binding'] as const;
+export type Protection = Pick<LiveVersion, 'pinned' | 'aliased' | 'has_active_binding'>;
+
+export const KEEP_REASONS = ['within_retention', 'pinned', 'aliased', 'active_binding'] as const;
 export type KeepReason = (typeof KEEP_REASONS)[number];
 
 export interface Classified<V> {
@@ -24,9 +27,10 @@ export function newestFirst(a: Pick<LiveVersion, 'id' | 'created_at'>, b: Pick<L
   return b.created_at.getTime() - a.created_at.getTime() || b.id - a.id;
 }
 
-export function keepReason(rank: number, keep: number, version: Pick<LiveVersion, 'pinned' | 'has_active_binding'>): KeepReason | undefined {
+export function keepReason(rank: number, keep: number, version: Protection): KeepReason | undefined {
   if (rank <= keep) return 'within_retention';
   if (version.pinned) return 'pinned';
+  if (version.aliased) return 'aliased';
   if (version.has_active_binding) return 'active_binding';
   return undefined;
 }
@@ -48,8 +52,8 @@ export function effectiveRetentionCount(override: number | undefined, modelCount
 }
 
 /** Archived versions older than the purge age are purged, unless protected. Exactly `days` old is kept. */
-export function isPurgeable(archivedAt: Date, now: Date, days: number, version: Pick<LiveVersion, 'pinned' | 'has_active_binding'>): boolean {
-  return !version.pinned && !version.has_active_binding && archivedAt.getTime() < purgeCutoff(now, days).getTime();
+export function isPurgeable(archivedAt: Date, now: Date, days: number, version: Protection): boolean {
+  return !version.pinned && !version.aliased && !version.has_active_binding && archivedAt.getTime() < purgeCutoff(now, days).getTime();
 }
 
 export function purgeCutoff(now: Date, days: number): Date {

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '../common/clock';
 import { retentionConfig } from '../config/retention.config';
+import { EventsModule } from '../events/events.module';
 import { ModelsModule } from '../models/models.module';
 import { VersionsModule } from '../versions/versions.module';
 import { RetentionController } from './retention.controller';
@@ -29,7 +30,7 @@ export function createArchiveStorage(config: ConfigType<typeof retentionConfig>)
 }
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RetentionRunEntity]), ModelsModule, VersionsModule],
+  imports: [TypeOrmModule.forFeature([RetentionRunEntity]), ModelsModule, VersionsModule, EventsModule],
   controllers: [RetentionController],
   providers: [
     RetentionService,

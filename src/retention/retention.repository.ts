@@ -18,6 +18,7 @@ export interface RankedVersion {
   version: string;
   created_at: Date;
   pinned: boolean;
+  aliased: boolean;
   has_active_binding: boolean;
   artifact_uri: string | null;
   size_bytes: number | null;
@@ -73,8 +74,10 @@ export interface RunCounts {
   failures: unknown[];
 }
 
-/** Rows that must not be archived or purged: pinned, or routed to by an active binding. */
-const UNPROTECTED = `NOT v.pinned AND NOT EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = v.id AND b.status = 'active')`;
+/** Rows that must not be archived or purged: pinned, aliased, or routed to by an active binding. */
+const UNPROTECTED =
+  `NOT v.pinned AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = v.id) ` +
+  `AND NOT EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = v.id AND b.status = 'active')`;
 
 /** A run still marked running whose heartbeat is this old was abandoned by a replica that died. */
 export const ABANDONED_AFTER = '10 minutes';
@@ -105,6 +108,7 @@ export class RetentionRepository {
     if (models.length === 0) return { models, versions: [] };
     const versions: RankedVersion[] = await this.dataSource.query(
       `SELECT r.id, r.model_id, r.version, r.created_at, r.pinned, r.artifact_uri, r.size_bytes, r.rank::int AS rank,
+              EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = r.id) AS aliased,
               EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = r.id AND b.status = 'active') AS has_active_binding
          FROM (SELECT v.id, v.model_id, v.version, v.created_at, v.pinned, v.artifact_uri, v.size_bytes,
                       row_number() OVER (PARTITION BY v.model_id ORDER BY v.created_at DESC, v.id DESC) AS rank
@@ -155,6 +159,8 @@ export class RetentionRepository {
   async deletePurged(ids: number[], cutoff: Date): Promise<number[]> {
     if (ids.length === 0) return [];
     return this.dataSource.transaction(async (manager) => {
+      // The change feed reports these deletions as purges (see the events triggers).
+      await manager.query(`SELECT set_config('model_registry.event_reason', 'purge', true)`);
       await manager.query('SELECT id FROM model_versions WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [ids]);
       const [rows]: [{ id: number }[], number] = await manager.query(
         `DELETE FROM model_versions v WHERE v.id = ANY($1::bigint[]) AND v.archived_at < $2 AND ${UNPROTECTED} RETURNING v.id`,
@@ -272,6 +278,7 @@ export class RetentionRepository {
          SELECT r.model_id, count(*)::int AS eligible
            FROM ranked r JOIN models m ON m.id = r.model_id
           WHERE r.rank > COALESCE(m.retention_count::int, $1::int) AND NOT r.pinned
+            AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = r.id)
             AND NOT EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = r.id AND b.status = 'active')
           GROUP BY r.model_id)
        SELECT e.model_id, m.name AS model_name, e.eligible, sum(e.eligible) OVER ()::int AS total

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob, CronTime } from 'cron';
 import { retentionConfig } from '../config/retention.config';
+import { EventsService } from '../events/events.service';
 import { RetentionService } from './retention.service';
 
 export const RETENTION_JOB = 'retention';
@@ -10,8 +11,8 @@ export const RETENTION_JOB = 'retention';
 /**
  * The nightly retention job (RETENTION_CRON, UTC). Every replica runs the cron, but a scheduled run is
  * keyed by its slot (the instant it was scheduled for) under a unique constraint, so each slot runs
- * exactly once across replicas. A failure is logged and recorded in the run; it never reaches the
- * process.
+ * exactly once across replicas; the replica that runs it also prunes old change-feed events. A
+ * failure is logged and recorded in the run; it never reaches the process.
  */
 @Injectable()
 export class RetentionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,6 +23,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly retention: RetentionService,
     private readonly registry: SchedulerRegistry,
+    private readonly events: EventsService,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
   ) {}
 
@@ -54,8 +56,13 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
     const scheduledFor = this.slotOf(new Date());
     this.running = this.retention
       .apply({ trigger: 'scheduled', scheduledFor, dryRun: false, purge: true })
-      .then((report) => {
-        if (!report) this.logger.debug({ scheduled_for: scheduledFor.toISOString() }, 'retention slot already taken by another replica');
+      .then(async (report) => {
+        if (!report) {
+          this.logger.debug({ scheduled_for: scheduledFor.toISOString() }, 'retention slot already taken by another replica');
+          return;
+        }
+        // The replica that ran the slot also prunes the change feed.
+        await this.events.prune();
       })
       .catch((error: unknown) => this.logger.error({ err: error, scheduled_for: scheduledFor.toISOString() }, 'scheduled retention run failed'))
       .finally(() => {

@@ -5,6 +5,7 @@ import { ModelEntity } from '../models/model.entity';
 @Entity({ name: 'model_versions' })
 @Unique('uq_model_versions_model_hash', ['modelId', 'hash'])
 @Unique('uq_model_versions_model_version', ['modelId', 'version'])
+@Unique('uq_model_versions_id_model', ['id', 'modelId'])
 @Check('ck_model_versions_hash', `hash ~ '^[0-9a-f]{64}$'`)
 @Check('ck_model_versions_eval_score', `eval_score >= 0 AND eval_score <= 1`)
 @Check('ck_model_versions_cost_per_1k', `cost_per_1k >= 0`)

@@ -23,6 +23,7 @@ export interface VersionRow {
   created_at: Date;
   updated_at: Date;
   archived_at: Date | null;
+  aliases: string[];
 }
 
 /** The descriptive fields a client may set; undefined means "not given". */
@@ -59,7 +60,8 @@ export interface VersionFilter {
 
 export const VERSION_COLUMNS =
   'v.id, v.model_id, v.hash, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.pinned, v.artifact_uri, v.archive_uri, ' +
-  'v.size_bytes, v.model_type, v.framework, v.created_at, v.updated_at, v.archived_at';
+  'v.size_bytes, v.model_type, v.framework, v.created_at, v.updated_at, v.archived_at, ' +
+  'ARRAY(SELECT a.alias FROM model_aliases a WHERE a.version_id = v.id ORDER BY a.alias) AS aliases';
 
 /** Each sort's expression matches an index of the initial migration exactly (NULLs folded by COALESCE). */
 const SORTS: SortAllowList = withDescending({
@@ -175,6 +177,12 @@ export class VersionsRepository {
       [id, ...set.params],
     );
     return rows[0];
+  }
+
+  /** Aliases pointing at the version (locked: none can be added while the caller's transaction lasts). */
+  async lockAliases(versionId: number, manager: Queryable): Promise<string[]> {
+    const rows: { alias: string }[] = await manager.query('SELECT alias FROM model_aliases WHERE version_id = $1 ORDER BY alias FOR UPDATE', [versionId]);
+    return rows.map((row) => row.alias);
   }
 
   /** Locks the version's bindings (no activation can slip in) and returns the ids of the active ones. */

@@ -101,11 +101,15 @@ export class VersionsService {
     });
   }
 
-  /** Deletes the version and its bindings — unless a binding is active (traffic may be routed to it). */
+  /** Deletes the version and its bindings — unless it is aliased or a binding is active (traffic may be routed to it). */
   delete(id: number, ifMatch: string | undefined): Promise<void> {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(VersionResponseDto.fromRow(current)));
+      const aliases = await this.versions.lockAliases(id, manager);
+      if (aliases.length > 0) {
+        throw new ConflictError(`Version ${id} is aliased (${aliases.join(', ')}); move or remove the alias first.`, undefined, { aliases });
+      }
       const active = await this.versions.lockBindingsAndListActive(id, manager);
       if (active.length > 0) {
         throw new ConflictError(

@@ -36,6 +36,9 @@ export class BindingResponseDto {
   @ApiProperty({ example: null, nullable: true, type: String, format: 'date-time' })
   last_used_at: string | null;
 
+  @ApiProperty({ description: 'Usage samples reported so far.', example: 1520, type: 'integer' })
+  usage_samples: number;
+
   @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
   created_at: string;
 
@@ -55,6 +58,7 @@ export class BindingResponseDto {
       avg_latency_ms: row.avg_latency_ms,
       success_rate: row.success_rate,
       last_used_at: row.last_used_at ? row.last_used_at.toISOString() : null,
+      usage_samples: row.usage_samples,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     };

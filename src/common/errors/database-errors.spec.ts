@@ -46,6 +46,7 @@ describe('translateDatabaseError', () => {
 
   it('leaves programming errors alone (they become a 500)', () => {
     expect(translateDatabaseError(pgError({ code: '42P01' }))).toBeUndefined();
+    expect(translateDatabaseError(pgError({ code: '08P01' }))).toBeUndefined();
     expect(translateDatabaseError(new TypeError('x is undefined'))).toBeUndefined();
   });
 });

@@ -50,8 +50,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!fields) return false;
   const code = fields.code ?? '';
   if (CONNECTION_ERROR_CODES.has(code)) return true;
-  // SQLSTATE class 08 (connection exception), 57P0x (server shutting down), 53300 (too many connections).
-  if (/^08|^57P0/.test(code) || code === PG.TOO_MANY_CONNECTIONS) return true;
+  // SQLSTATE class 08 (connection exception; not 08P01, a protocol violation: that is a bug),
+  // 57P0x (server shutting down), 53300 (too many connections).
+  if ((/^08/.test(code) && code !== '08P01') || /^57P0/.test(code) || code === PG.TOO_MANY_CONNECTIONS) return true;
   // pg-pool and pg report these without a code.
   return /timeout exceeded when trying to connect|Connection terminated|connection timeout/i.test(fields.message ?? '');
 }

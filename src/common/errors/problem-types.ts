@@ -48,6 +48,11 @@ export const PROBLEM_TYPES = {
     title: 'Precondition failed',
     description: 'The If-Match header does not match the current ETag: the resource changed since it was read.',
   },
+  'cursor-expired': {
+    status: 410,
+    title: 'Cursor expired',
+    description: 'The change-feed cursor points before events that have been pruned (EVENTS_RETENTION_DAYS): events may have been missed. Re-read the state you cache, then follow the feed from after=now.',
+  },
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',

@@ -20,6 +20,14 @@ export class ModelResponseDto {
   @ApiProperty({ description: 'Versions retention keeps for this model; null: the service default.', example: null, nullable: true, type: 'integer' })
   retention_count: number | null;
 
+  @ApiProperty({
+    description: 'Aliases: name → version id.',
+    example: { production: 3, staging: 4 },
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+  })
+  aliases: Record<string, number>;
+
   @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
   created_at: string;
 
@@ -34,6 +42,7 @@ export class ModelResponseDto {
       subject: row.subject,
       description: row.description,
       retention_count: row.retention_count,
+      aliases: row.aliases,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     };

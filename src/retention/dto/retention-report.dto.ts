@@ -8,7 +8,7 @@ export class KeptVersionDto {
   version: string;
   @ApiProperty({
     enum: [...KEEP_REASONS, 'changed_during_run'],
-    description: 'within_retention: among the newest N; pinned / active_binding: protected; changed_during_run: became protected while the run was deciding.',
+    description: 'within_retention: among the newest N; pinned / aliased / active_binding: protected; changed_during_run: became protected while the run was deciding.',
   })
   reason: string;
 }

@@ -50,6 +50,9 @@ export class VersionResponseDto {
   @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
   updated_at: string;
 
+  @ApiProperty({ description: 'Aliases pointing at this version.', example: ['production'], type: [String] })
+  aliases: string[];
+
   @ApiProperty({ description: 'When retention archived this version; null while live.', example: null, nullable: true, type: String, format: 'date-time' })
   archived_at: string | null;
 
@@ -72,6 +75,7 @@ export class VersionResponseDto {
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
       archived_at: row.archived_at ? row.archived_at.toISOString() : null,
+      aliases: row.aliases,
     };
   }
 }

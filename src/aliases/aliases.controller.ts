@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { IdParamDto } from '../common/validation/id-param.dto';
+import { AliasParamsDto, AliasResponseDto, SetAliasDto } from './dto/alias.dto';
+import { AliasesService } from './aliases.service';
+
+@ApiTags('aliases')
+@Controller('models/:id/aliases')
+export class AliasesController {
+  constructor(private readonly aliases: AliasesService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listModelAliases', summary: "A model's aliases" })
+  @ApiOkResponse({ type: [AliasResponseDto] })
+  @ApiProblemResponses(400, 404)
+  listModelAliases(@Param() { id }: IdParamDto): Promise<AliasResponseDto[]> {
+    return this.aliases.list(id);
+  }
+
+  @Get(':alias')
+  @ApiOperation({ operationId: 'getModelAlias', summary: 'One alias' })
+  @ApiOkResponse({ type: AliasResponseDto })
+  @ApiProblemResponses(400, 404)
+  getModelAlias(@Param() { id, alias }: AliasParamsDto): Promise<AliasResponseDto> {
+    return this.aliases.get(id, alias);
+  }
+
+  @Put(':alias')
+  @ApiOperation({
+    operationId: 'setModelAlias',
+    summary: 'Point an alias at a live version (creates it, or moves it atomically)',
+    description: 'An aliased version is protected from retention and cannot be deleted while aliased.',
+  })
+  @ApiCreatedResponse({ type: AliasResponseDto, description: 'The alias was created.' })
+  @ApiOkResponse({ type: AliasResponseDto, description: 'The alias was moved (or already pointed there).' })
+  @ApiProblemResponses(400, 404, 409, 413, 415)
+  async setModelAlias(@Param() { id, alias }: AliasParamsDto, @Body() dto: SetAliasDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AliasResponseDto> {
+    const result = await this.aliases.set(id, alias, dto.version_id);
+    void reply.status(result.created ? 201 : 200);
+    if (result.created) void reply.header('location', `/models/${id}/aliases/${alias}`);
+    return result.alias;
+  }
+
+  @Delete(':alias')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteModelAlias', summary: 'Remove an alias' })
+  @ApiNoContentResponse({ description: 'Removed.' })
+  @ApiProblemResponses(400, 404)
+  deleteModelAlias(@Param() { id, alias }: AliasParamsDto): Promise<void> {
+    return this.aliases.delete(id, alias);
+  }
+}

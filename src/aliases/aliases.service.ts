@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { ApplicationError, ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
+import { AliasResponseDto } from './dto/alias.dto';
+import { AliasesRepository } from './aliases.repository';
+
+@Injectable()
+export class AliasesService {
+  constructor(private readonly aliases: AliasesRepository) {}
+
+  /** Points the alias at a live version of the model, creating it or moving it atomically. */
+  set(modelId: number, alias: string, versionId: number): Promise<{ alias: AliasResponseDto; created: boolean }> {
+    return this.aliases.dataSource.transaction(async (manager) => {
+      if (!(await this.aliases.modelExists(modelId, manager))) throw new ResourceNotFoundError('model', modelId);
+      const target = await this.aliases.lockTarget(versionId, manager);
+      if (!target) throw new ResourceNotFoundError('version', versionId);
+      if (target.model_id !== modelId) {
+        throw new RequestValidationError([{ field: 'version_id', message: `version ${versionId} belongs to model ${target.model_id}, not model ${modelId}` }]);
+      }
+      if (target.archived_at !== null) throw new ConflictError(`Version ${versionId} is archived; restore it before pointing an alias at it.`, 'version_id');
+      const { row, created } = await this.aliases.upsert(modelId, alias, versionId, manager);
+      return { alias: AliasResponseDto.fromRow(row), created };
+    });
+  }
+
+  async get(modelId: number, alias: string): Promise<AliasResponseDto> {
+    const row = await this.aliases.find(modelId, alias);
+    if (!row) throw new ApplicationError('not-found', `Model ${modelId} has no alias ${JSON.stringify(alias)}.`);
+    return AliasResponseDto.fromRow(row);
+  }
+
+  async list(modelId: number): Promise<AliasResponseDto[]> {
+    const rows = await this.aliases.listForModel(modelId);
+    if (rows.length === 0 && !(await this.aliases.modelExists(modelId, this.aliases.dataSource.manager))) throw new ResourceNotFoundError('model', modelId);
+    return rows.map(AliasResponseDto.fromRow);
+  }
+
+  async delete(modelId: number, alias: string): Promise<void> {
+    const deleted = await this.aliases.delete(modelId, alias);
+    if (!deleted) throw new ApplicationError('not-found', `Model ${modelId} has no alias ${JSON.stringify(alias)}.`);
+  }
+}

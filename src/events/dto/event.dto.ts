@@ -1,0 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ToInteger } from '../../common/validation/validators';
+import { encodeCursor } from '../event-cursor';
+import type { EventRow } from '../events.repository';
+
+export const EVENT_TYPES = [
+  'model.created',
+  'model.updated',
+  'model.deleted',
+  'version.created',
+  'version.updated',
+  'version.archived',
+  'version.restored',
+  'version.deleted',
+  'version.purged',
+  'binding.created',
+  'binding.updated',
+  'binding.deleted',
+  'alias.set',
+  'alias.deleted',
+];
+
+export class EventsQueryDto {
+  @ApiPropertyOptional({ description: 'Return events after this cursor (a next_cursor, or an event\'s cursor); `now` starts at the head; omitted: from the oldest retained event.', example: 'now' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  after?: string;
+
+  @ApiPropertyOptional({ description: 'Events per page.', minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @ToInteger()
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: 'must be from 1 to 1000' })
+  @Max(1000, { message: 'must be from 1 to 1000' })
+  limit: number = 100;
+}
+
+export class EventDto {
+  @ApiProperty({ type: 'integer' })
+  id: number;
+  @ApiProperty({ description: 'Position of this event; pass it as `after` to continue after it.' })
+  cursor: string;
+  @ApiProperty({ enum: EVENT_TYPES, example: 'version.archived' })
+  type: string;
+  @ApiProperty({ format: 'date-time' })
+  occurred_at: string;
+  @ApiProperty({ nullable: true, type: 'integer', description: 'May be null on binding.deleted when the version was deleted in the same change.' })
+  model_id: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' })
+  version_id: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' })
+  binding_id: number | null;
+  @ApiProperty({ nullable: true, type: String })
+  alias: string | null;
+  @ApiProperty({
+    description: 'For updates, `changed`: the fields that changed; for alias.set, `previous_version_id` when it moved. Events say what changed, not the new state: re-read the resource.',
+    example: { changed: ['eval_score'] },
+    type: 'object',
+    additionalProperties: true,
+  })
+  data: Record<string, unknown>;
+
+  static fromRow(row: EventRow): EventDto {
+    return {
+      id: row.id,
+      cursor: encodeCursor({ txId: row.tx_id, id: row.id }),
+      type: row.type,
+      occurred_at: row.occurred_at.toISOString(),
+      model_id: row.model_id,
+      version_id: row.version_id,
+      binding_id: row.binding_id,
+      alias: row.alias,
+      data: row.data,
+    };
+  }
+}
+
+export class EventPageDto {
+  @ApiProperty({ type: [EventDto] })
+  items: EventDto[];
+  @ApiProperty({ description: 'Pass as `after` for the next page; the same cursor when there was nothing new (poll again later).' })
+  next_cursor: string;
+}

@@ -1,0 +1,70 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+class ResolvedModelDto {
+  @ApiProperty({ type: 'integer', example: 1 })
+  id: number;
+  @ApiProperty({ example: 'gpt-4-turbo' })
+  name: string;
+  @ApiProperty({ example: 'generation' })
+  task: string;
+}
+
+class ResolvedVersionDto {
+  @ApiProperty({ type: 'integer', example: 3 })
+  id: number;
+  @ApiProperty({ example: '1.4.2' })
+  version: string;
+  @ApiProperty({ example: 'a1b2c3d4e5f6789012345678901234567890123456789012345678901234abcd' })
+  hash: string;
+  @ApiProperty({ nullable: true, type: String, example: 'us-east-1' })
+  region: string | null;
+  @ApiProperty({ nullable: true, type: Number, example: 0.01 })
+  cost_per_1k: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 0.92 })
+  eval_score: number | null;
+  @ApiProperty({ example: true })
+  slo_ok: boolean;
+  @ApiProperty({ nullable: true, type: String })
+  artifact_uri: string | null;
+  @ApiProperty({ format: 'date-time' })
+  created_at: string;
+}
+
+export class RoutedBindingDto {
+  @ApiProperty({ type: 'integer', description: '1 is the preferred binding.', example: 1 })
+  rank: number;
+  @ApiProperty({ type: 'integer', example: 7 })
+  id: number;
+  @ApiProperty({ example: 'openai' })
+  provider: string;
+  @ApiProperty({ example: 'gpt-4-0125-preview' })
+  provider_model_id: string;
+  @ApiProperty({ nullable: true, type: String })
+  endpoint_url: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { temperature: 0.7 } })
+  config: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: Number, description: "The version's cost per 1K.", example: 0.01 })
+  cost_per_1k: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 850 })
+  avg_latency_ms: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 0.998 })
+  success_rate: number | null;
+  @ApiProperty({ description: "The version's SLO flag.", example: true })
+  slo_ok: boolean;
+}
+
+export class ResolveResponseDto {
+  @ApiProperty({ type: ResolvedModelDto })
+  model: ResolvedModelDto;
+  @ApiProperty({ type: ResolvedVersionDto })
+  version: ResolvedVersionDto;
+  @ApiProperty({ enum: ['alias', 'latest', 'version', 'range'], description: 'How the version was chosen.' })
+  resolved_by: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The alias used, if any.', example: 'production' })
+  alias: string | null;
+  @ApiProperty({
+    type: [RoutedBindingDto],
+    description: 'Active bindings in routing order: SLO ok first, then higher success rate, then lower latency, then lower cost (unknown last), then lower id.',
+  })
+  bindings: RoutedBindingDto[];
+}

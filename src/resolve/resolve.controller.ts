@@ -1,0 +1,40 @@
+import { Controller, Get, Inject, Param, Query, Res, UseInterceptors } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
+import { gatewayConfig } from '../config/gateway.config';
+import { ResolveQueryDto } from './dto/resolve-query.dto';
+import { ResolveResponseDto } from './dto/resolve-response.dto';
+import { ResolveService } from './resolve.service';
+
+@ApiTags('gateway')
+@Controller('resolve')
+export class ResolveController {
+  constructor(
+    private readonly resolver: ResolveService,
+    @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
+  ) {}
+
+  @Get(':model_name')
+  @UseInterceptors(EtagInterceptor)
+  @ApiOperation({
+    operationId: 'resolveModel',
+    summary: 'Resolve a model to a version and its active bindings ranked for routing',
+    description:
+      'One database round trip. The version must be live and have at least one active binding (to `provider` when given) and meet every constraint. ' +
+      'The answer carries an ETag derived from the data and Cache-Control max-age=RESOLVE_CACHE_MAX_AGE_S; If-None-Match gives 304. ' +
+      'No match is a 404 that says which constraint excluded which versions.',
+  })
+  @ApiParam({ name: 'model_name', example: 'gpt-4-turbo' })
+  @ApiHeader(IF_NONE_MATCH_HEADER)
+  @ApiOkResponse({ type: ResolveResponseDto })
+  @ApiProblemResponses(400, 404)
+  async resolveModel(@Param('model_name') modelName: string, @Query() query: ResolveQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResolveResponseDto> {
+    const resolved = await this.resolver.resolve(modelName, query);
+    void reply.header('cache-control', `max-age=${this.config.resolveCacheMaxAgeS}`);
+    return resolved;
+  }
+}

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PreparedStatements } from '../database/prepared-statements';
+import type { RangeBound } from './semver-range';
+
+/** How the version is chosen. `default`: the alias if the model has it, else the newest live version. */
+export type ResolveMode = 'alias' | 'default' | 'latest' | 'exact' | 'range';
+
+export interface ResolveRequest {
+  modelName: string;
+  mode: ResolveMode;
+  alias?: string;
+  version?: string;
+  bounds?: RangeBound[];
+  provider?: string;
+  region?: string;
+  maxCostPer1k?: number;
+  minEvalScore?: number;
+  requireSlo: boolean;
+}
+
+export interface ResolvedBindingRow {
+  id: number;
+  provider: string;
+  provider_model_id: string;
+  endpoint_url: string | null;
+  config: Record<string, unknown>;
+  avg_latency_ms: number | null;
+  success_rate: number | null;
+}
+
+export interface ResolveRow {
+  model_id: number;
+  model_name: string;
+  task: string;
+  alias_version_id: number | null;
+  id: number | null;
+  version: string;
+  hash: string;
+  region: string | null;
+  cost_per_1k: number | null;
+  eval_score: number | null;
+  slo_ok: boolean;
+  artifact_uri: string | null;
+  created_at: Date;
+  bindings: ResolvedBindingRow[] | null;
+}
+
+export interface CandidateRow {
+  id: number;
+  version: string;
+  region: string | null;
+  cost_per_1k: number | null;
+  eval_score: number | null;
+  slo_ok: boolean;
+  has_binding: boolean;
+  has_provider_binding: boolean;
+}
+
+/** The versions a mode considers ($2 mode, $3 alias version, $4 exact version, $5-$9 range bounds). */
+const MODE_FILTER = `
+  CASE $2
+    WHEN 'alias' THEN v.id = a.version_id
+    WHEN 'default' THEN (a.version_id IS NULL OR v.id = a.version_id)
+    WHEN 'exact' THEN v.version = $4
+    WHEN 'range' THEN EXISTS (
+      SELECT 1 FROM unnest($5::text[], $6::bool[], $7::text[], $8::bool[], $9::text[]) AS r(lo, loi, hi, hii, pre)
+       WHERE (r.lo IS NULL OR v.version_sort_key > r.lo OR (r.loi AND v.version_sort_key = r.lo))
+         AND (r.hi IS NULL OR v.version_sort_key < r.hi OR (r.hii AND v.version_sort_key = r.hi))
+         AND (position('!' in v.version_sort_key) = 0 OR strpos(r.pre, left(v.version_sort_key, 50)) > 0))
+    ELSE true
+  END`;
+
+/** Ranges pick the highest version; everything else the newest. */
+const MODE_ORDER = `CASE WHEN $2 = 'range' THEN v.version_sort_key END DESC, v.created_at DESC, v.id DESC`;
+
+/**
+ * One round trip: the model, the chosen live version (mode, constraints, at least one usable active
+ * binding) and its active bindings. Run as a named prepared statement.
+ */
+const RESOLVE_SQL = `
+SELECT m.id AS model_id, m.name AS model_name, m.task, a.version_id AS alias_version_id,
+       v.id, v.version, v.hash, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.created_at,
+       bb.bindings
+  FROM models m
+  LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = $3
+  LEFT JOIN LATERAL (
+    SELECT v.* FROM model_versions v
+     WHERE v.model_id = m.id AND v.archived_at IS NULL AND ${MODE_FILTER}
+       AND ($11::text IS NULL OR v.region = $11)
+       AND ($12::numeric IS NULL OR v.cost_per_1k <= $12)
+       AND ($13::float8 IS NULL OR v.eval_score >= $13)
+       AND (NOT $14::bool OR v.slo_ok)
+       AND EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND ($10::text IS NULL OR pb.provider = $10))
+     ORDER BY ${MODE_ORDER}
+     LIMIT 1) v ON true
+  LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object(
+             'id', pb.id, 'provider', pb.provider, 'provider_model_id', pb.provider_model_id, 'endpoint_url', pb.endpoint_url,
+             'config', pb.config, 'avg_latency_ms', pb.avg_latency_ms, 'success_rate', pb.success_rate) ORDER BY pb.id) AS bindings
+      FROM provider_bindings pb
+     WHERE pb.version_id = v.id AND pb.status = 'active' AND ($10::text IS NULL OR pb.provider = $10)) bb ON true
+ WHERE m.name = $1`;
+
+/** Only when nothing matched: every version the mode considers, with what each constraint says of it. */
+const CANDIDATES_SQL = `
+SELECT v.id, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok,
+       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active') AS has_binding,
+       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND pb.provider = $10) AS has_provider_binding
+  FROM models m
+  LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = $3
+  JOIN model_versions v ON v.model_id = m.id AND v.archived_at IS NULL
+ WHERE m.name = $1 AND ${MODE_FILTER}
+ ORDER BY ${MODE_ORDER}
+ LIMIT 200`;
+
+@Injectable()
+export class ResolveRepository {
+  constructor(
+    private readonly prepared: PreparedStatements,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  private params(request: ResolveRequest): unknown[] {
+    const bounds = request.bounds ?? [];
+    return [
+      request.modelName,
+      request.mode,
+      request.alias ?? null,
+      request.version ?? null,
+      bounds.map((b) => b.low),
+      bounds.map((b) => b.lowInclusive),
+      bounds.map((b) => b.high),
+      bounds.map((b) => b.highInclusive),
+      bounds.map((b) => b.prereleaseCores),
+      request.provider ?? null,
+      request.region ?? null,
+      request.maxCostPer1k ?? null,
+      request.minEvalScore ?? null,
+      request.requireSlo,
+    ];
+  }
+
+  /** Undefined when the model does not exist; a row with id null when no version qualified. */
+  async resolve(request: ResolveRequest): Promise<ResolveRow | undefined> {
+    const rows = await this.prepared.query<ResolveRow>('resolve_v1', RESOLVE_SQL, this.params(request));
+    return rows[0];
+  }
+
+  candidates(request: ResolveRequest): Promise<CandidateRow[]> {
+    // The candidates query uses the mode parameters and the provider ($1-$10), not the constraints.
+    return this.dataSource.query(CANDIDATES_SQL, this.params(request).slice(0, 10));
+  }
+}

@@ -1,0 +1,150 @@
+import { expectProblem } from './support/problem';
+import { create, makeBinding, makeModel, makeVersion } from './support/factories';
+import { createTestApp, type TestApp } from './support/test-app';
+
+describe('GET /resolve/{model_name}', () => {
+  let sut: TestApp;
+  let model: Record<string, any>;
+  const v: Record<string, Record<string, any>> = {};
+
+  /**
+   * 1.0.0 (us-east-1, cheap, low score, SLO ok) · 1.4.0 (eu-west-1) · 1.5.0-beta.1 · 1.5.0 (SLO not ok) ·
+   * 2.0.0 (newest, expensive, only a vertex binding) · 0.9.0 (no active binding).
+   */
+  beforeAll(async () => {
+    sut = await createTestApp('resolve', { env: { RESOLVE_CACHE_MAX_AGE_S: '7' } });
+    model = await create(sut.http, '/models', makeModel({ name: 'router-model' }));
+    const specs: [string, Record<string, unknown>][] = [
+      ['1.0.0', { region: 'us-east-1', cost_per_1k: 0.001, eval_score: 0.6, slo_ok: true }],
+      ['1.4.0', { region: 'eu-west-1', cost_per_1k: 0.01, eval_score: 0.9, slo_ok: true }],
+      ['1.5.0-beta.1', { region: 'us-east-1', cost_per_1k: 0.01, eval_score: 0.95, slo_ok: true }],
+      ['1.5.0', { region: 'us-east-1', cost_per_1k: 0.02, eval_score: 0.93, slo_ok: false }],
+      ['2.0.0', { region: 'us-east-1', cost_per_1k: 0.05, eval_score: 0.97, slo_ok: true }],
+      ['0.9.0', { region: 'us-east-1', cost_per_1k: 0.001, eval_score: 0.5, slo_ok: true }],
+    ];
+    for (const [i, [version, spec]] of specs.entries()) {
+      v[version] = await create(sut.http, '/versions', makeVersion(model.id, { version, ...spec }));
+      await sut.db.query(`UPDATE model_versions SET created_at = '2026-03-01'::timestamptz + ($2 || ' hours')::interval WHERE id = $1`, [v[version].id, i]);
+    }
+    for (const version of ['1.0.0', '1.4.0', '1.5.0-beta.1', '1.5.0']) {
+      await create(sut.http, '/bindings', makeBinding(v[version].id, { provider: 'openai', provider_model_id: `oa-${version}`, success_rate: 0.99, avg_latency_ms: 300 }));
+    }
+    await create(sut.http, '/bindings', makeBinding(v['1.4.0'].id, { provider: 'bedrock', provider_model_id: 'br-1.4', success_rate: 0.999, avg_latency_ms: 500 }));
+    await create(sut.http, '/bindings', makeBinding(v['1.4.0'].id, { provider: 'vertex', provider_model_id: 'vx-1.4', success_rate: 0.999, avg_latency_ms: 200 }));
+    await create(sut.http, '/bindings', makeBinding(v['1.4.0'].id, { provider: 'azure-openai', provider_model_id: 'az-1.4', status: 'inactive' }));
+    await create(sut.http, '/bindings', makeBinding(v['2.0.0'].id, { provider: 'vertex', provider_model_id: 'vx-2' }));
+    await create(sut.http, '/bindings', makeBinding(v['0.9.0'].id, { provider: 'openai', provider_model_id: 'oa-0.9', status: 'deprecated' }));
+  });
+  afterAll(() => sut.close());
+
+  const resolve = (query: Record<string, string | number | boolean> = {}, name = 'router-model') => sut.http.get(`/resolve/${name}`).query(query);
+  const versionOf = async (query: Record<string, string | number | boolean>) => {
+    const response = await resolve(query);
+    expect(response.status).toBe(200);
+    return response.body.version.version as string;
+  };
+
+  it('without production alias, falls back to the newest live version with an active binding', async () => {
+    const response = await resolve().expect(200);
+    expect(response.body).toMatchObject({ model: { id: model.id, name: 'router-model', task: 'generation' }, resolved_by: 'latest', alias: null });
+    expect(response.body.version.version).toBe('2.0.0');
+  });
+
+  it('follows the production alias when the model has it, and any alias asked for; latest always means newest', async () => {
+    await sut.http.put(`/models/${model.id}/aliases/production`).send({ version_id: v['1.4.0'].id }).expect(201);
+    await sut.http.put(`/models/${model.id}/aliases/staging`).send({ version_id: v['1.5.0'].id }).expect(201);
+    try {
+      const production = await resolve().expect(200);
+      expect(production.body).toMatchObject({ resolved_by: 'alias', alias: 'production', version: { version: '1.4.0', id: v['1.4.0'].id } });
+      expect(await versionOf({ alias: 'staging' })).toBe('1.5.0');
+      expect(await versionOf({ alias: 'latest' })).toBe('2.0.0');
+      expectProblem(await resolve({ alias: 'canary' }), 404, 'not-found');
+    } finally {
+      await sut.http.delete(`/models/${model.id}/aliases/production`);
+      await sut.http.delete(`/models/${model.id}/aliases/staging`);
+    }
+  });
+
+  it('resolves an exact version or the highest version matching a SemVer range', async () => {
+    expect(await versionOf({ version: '1.0.0' })).toBe('1.0.0');
+    expect(await versionOf({ version: '^1.4' })).toBe('1.5.0');
+    expect(await versionOf({ version: '~1.4.0' })).toBe('1.4.0');
+    expect(await versionOf({ version: '>=1.0.0 <1.5.0' })).toBe('1.4.0');
+    expect(await versionOf({ version: '^1.5.0-beta.0' })).toBe('1.5.0');
+    expect(await versionOf({ version: '1.5.0-beta.1' })).toBe('1.5.0-beta.1');
+    expect(await versionOf({ version: '*' })).toBe('2.0.0');
+    expect((await resolve({ version: '^1.4' })).body.resolved_by).toBe('range');
+    expectProblem(await resolve({ version: '^3' }), 404, 'not-found');
+    expectProblem(await resolve({ version: '0.9.0' }), 404, 'not-found');
+    expectProblem(await resolve({ version: 'banana' }), 400, 'validation-error');
+    expectProblem(await resolve({ version: '1.0.0', alias: 'production' }), 400, 'validation-error');
+  });
+
+  it('applies every constraint', async () => {
+    expect(await versionOf({ provider: 'openai' })).toBe('1.5.0');
+    expect(await versionOf({ region: 'eu-west-1' })).toBe('1.4.0');
+    expect(await versionOf({ max_cost_per_1k: 0.01 })).toBe('1.5.0-beta.1');
+    expect(await versionOf({ min_eval_score: 0.96 })).toBe('2.0.0');
+    expect(await versionOf({ require_slo: true, provider: 'openai' })).toBe('1.5.0-beta.1');
+    expect(await versionOf({ version: '^1.0', require_slo: true, max_cost_per_1k: 0.01 })).toBe('1.4.0');
+    const onlyVertex = await resolve({ provider: 'vertex', version: '~1.4' }).expect(200);
+    expect(onlyVertex.body.bindings.map((b: { provider: string }) => b.provider)).toEqual(['vertex']);
+  });
+
+  it('ranks active bindings: SLO, then success rate, then latency, then cost, then id; inactive ones are left out', async () => {
+    const response = await resolve({ version: '1.4.0' }).expect(200);
+    expect(response.body.bindings.map((b: { provider: string; rank: number }) => [b.rank, b.provider])).toEqual([
+      [1, 'vertex'],
+      [2, 'bedrock'],
+      [3, 'openai'],
+    ]);
+    expect(response.body.bindings[0]).toEqual({
+      rank: 1,
+      id: expect.any(Number),
+      provider: 'vertex',
+      provider_model_id: 'vx-1.4',
+      endpoint_url: null,
+      config: { temperature: 0.7 },
+      cost_per_1k: 0.01,
+      avg_latency_ms: 200,
+      success_rate: 0.999,
+      slo_ok: true,
+    });
+  });
+
+  it('says which constraint excluded which versions when nothing matches', async () => {
+    const problem = expectProblem(await resolve({ version: '^1.0', region: 'us-east-1', max_cost_per_1k: 0.0005 }), 404, 'not-found');
+    expect(problem.considered).toEqual(['1.5.0', '1.4.0', '1.0.0']);
+    expect(problem.excluded).toEqual([
+      { constraint: 'region', value: 'us-east-1', versions: ['1.4.0'] },
+      { constraint: 'max_cost_per_1k', value: 0.0005, versions: ['1.5.0', '1.4.0', '1.0.0'] },
+    ]);
+    expect(problem.detail).toMatch(/region=us-east-1 excluded 1\.4\.0/);
+    const aliased = expectProblem(await resolve({ alias: 'latest', provider: 'anthropic' }), 404, 'not-found');
+    // latest considers versions newest first (0.9.0 was registered last).
+    expect(aliased.excluded).toEqual([{ constraint: 'provider', value: 'anthropic', versions: ['0.9.0', '2.0.0', '1.5.0', '1.5.0-beta.1', '1.4.0', '1.0.0'] }]);
+    expectProblem(await resolve({}, 'no-such-model'), 404, 'not-found');
+  });
+
+  it('answers with an ETag derived from the data and Cache-Control, and 304 when unchanged', async () => {
+    const first = await resolve({ version: '1.0.0' }).expect(200);
+    expect(first.headers['cache-control']).toBe('max-age=7');
+    await resolve({ version: '1.0.0' }).set('If-None-Match', first.headers.etag).expect(304);
+    const binding = first.body.bindings[0];
+    await sut.http.post(`/bindings/${binding.id}/usage`).send({ latency_ms: 5, success: true }).expect(200);
+    const changed = await resolve({ version: '1.0.0' }).set('If-None-Match', first.headers.etag).expect(200);
+    expect(changed.headers.etag).not.toBe(first.headers.etag);
+  });
+
+  it.each([
+    [{ min_eval_score: 2 }, 'min_eval_score'],
+    [{ max_cost_per_1k: -1 }, 'max_cost_per_1k'],
+    [{ require_slo: 'yes' }, 'require_slo'],
+    [{ provider: 'Open AI' }, 'provider'],
+    [{ alias: 'Prod' }, 'alias'],
+    [{ color: 'red' }, 'color'],
+  ])('rejects %j with 400', async (query, field) => {
+    const problem = expectProblem(await resolve(query as Record<string, string | number>), 400, 'validation-error');
+    expect(problem.errors!.map((e) => e.field)).toContain(field);
+  });
+});
