@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DatabaseModule } from '../database/database.module';
 import { BindingsController } from './bindings.controller';
 import { BindingsRepository } from './bindings.repository';
 import { BindingsService } from './bindings.service';
 import { ProviderBindingEntity } from './provider-binding.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ProviderBindingEntity])],
+  imports: [TypeOrmModule.forFeature([ProviderBindingEntity]), DatabaseModule],
   controllers: [BindingsController],
   providers: [BindingsService, BindingsRepository],
   exports: [BindingsService, BindingsRepository],

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { PreparedStatements } from '../database/prepared-statements';
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { BindingSort } from './dto/list-bindings-query.dto';
 import type { BindingStatus } from './provider-binding.entity';
@@ -76,10 +75,10 @@ const FIELD_COLUMNS: Record<keyof BindingFields, string> = {
 
 @Injectable()
 export class BindingsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly prepared: PreparedStatements) {}
 
   private db(manager?: Queryable): Queryable {
-    return manager ?? this.dataSource.manager;
+    return manager ?? this.prepared;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
-/** Anything that runs SQL: the DataSource's manager, or a transaction's. */
+/** Anything that runs SQL: prepared statements on the pool, the DataSource's manager, or a transaction's. */
 export type Queryable = Pick<EntityManager, 'query'>;
 
 /** Escapes LIKE wildcards so user text matches literally. */

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { PreparedStatements } from '../database/prepared-statements';
 import { likeContains, setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { ModelSort } from './dto/list-models-query.dto';
 
@@ -47,10 +46,10 @@ const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', descrip
 
 @Injectable()
 export class ModelsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly prepared: PreparedStatements) {}
 
   private db(manager?: Queryable): Queryable {
-    return manager ?? this.dataSource.manager;
+    return manager ?? this.prepared;
   }
 
   async insert(model: NewModel, manager?: Queryable): Promise<ModelRow> {

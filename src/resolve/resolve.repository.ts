@@ -79,7 +79,7 @@ const MODE_ORDER = `CASE WHEN $2 = 'range' THEN v.version_sort_key END DESC, v.c
  * One round trip: the model, the chosen live version (mode, constraints, at least one usable active
  * binding) and its active bindings. Run as a named prepared statement.
  */
-const RESOLVE_SQL = `
+export const RESOLVE_SQL = `
 SELECT m.id AS model_id, m.name AS model_name, m.task, a.version_id AS alias_version_id,
        v.id, v.version, v.hash, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.created_at,
        bb.bindings
@@ -144,7 +144,7 @@ export class ResolveRepository {
 
   /** Undefined when the model does not exist; a row with id null when no version qualified. */
   async resolve(request: ResolveRequest): Promise<ResolveRow | undefined> {
-    const rows = await this.prepared.query<ResolveRow>('resolve_v1', RESOLVE_SQL, this.params(request));
+    const rows: ResolveRow[] = await this.prepared.query(RESOLVE_SQL, this.params(request));
     return rows[0];
   }
 

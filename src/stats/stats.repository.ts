@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PreparedStatements } from '../database/prepared-statements';
 import { readCounters, type CounterValues } from '../database/registry-counters';
 
 export interface Extremes {
@@ -39,15 +40,18 @@ export interface ModelFigures extends Omit<Extremes, 'newest_model_at'> {
 
 @Injectable()
 export class StatsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly prepared: PreparedStatements,
+  ) {}
 
   counters(): Promise<CounterValues> {
-    return readCounters(this.dataSource.manager, ['models.', 'versions.', 'bindings.']);
+    return readCounters(this.prepared, ['models.', 'versions.', 'bindings.']);
   }
 
   /** Each is one index lookup (partial indexes on live scores and costs; created_at indexes). */
   async extremes(): Promise<Extremes> {
-    const rows: Extremes[] = await this.dataSource.query(
+    const rows: Extremes[] = await this.prepared.query(
       `SELECT (SELECT min(eval_score) FROM model_versions WHERE archived_at IS NULL AND eval_score IS NOT NULL) AS eval_min,
               (SELECT max(eval_score) FROM model_versions WHERE archived_at IS NULL AND eval_score IS NOT NULL) AS eval_max,
               (SELECT min(cost_per_1k) FROM model_versions WHERE archived_at IS NULL AND cost_per_1k IS NOT NULL) AS cost_min,
@@ -59,7 +63,7 @@ export class StatsRepository {
   }
 
   async retention(modelId?: number): Promise<RetentionFigures> {
-    const rows: RetentionFigures[] = await this.dataSource.query(
+    const rows: RetentionFigures[] = await this.prepared.query(
       `SELECT COALESCE(sum(purged_count) FILTER (WHERE NOT dry_run), 0) AS purged_total, count(*) AS runs_total,
               max(finished_at) FILTER (WHERE NOT dry_run AND status IN ('succeeded', 'partial')) AS last_run_at,
               (SELECT status FROM retention_runs r WHERE NOT r.dry_run AND r.finished_at IS NOT NULL

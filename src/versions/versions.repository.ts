@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
+import { PreparedStatements } from '../database/prepared-statements';
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
 import type { VersionSort } from './dto/list-versions-query.dto';
 
@@ -86,10 +85,10 @@ const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
 
 @Injectable()
 export class VersionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly prepared: PreparedStatements) {}
 
   private db(manager?: Queryable): Queryable {
-    return manager ?? this.dataSource.manager;
+    return manager ?? this.prepared;
   }
 
   /**

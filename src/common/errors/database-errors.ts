@@ -33,11 +33,6 @@ interface PgErrorFields {
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 
-/** The SQLSTATE of a PostgreSQL error, wrapped by TypeORM or not. */
-export function pgErrorCode(error: unknown): string | undefined {
-  return driverFields(error)?.code;
-}
-
 function driverFields(error: unknown): PgErrorFields | undefined {
   if (error instanceof QueryFailedError) return error.driverError as PgErrorFields;
   if (error && typeof error === 'object' && 'code' in error) return error as PgErrorFields;
