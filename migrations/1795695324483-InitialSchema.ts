@@ -60,11 +60,11 @@ export class InitialSchema1795695324483 implements MigrationInterface {
         CONSTRAINT "ck_model_versions_size_bytes" CHECK (size_bytes >= 0 AND size_bytes <= 9007199254740991),
         CONSTRAINT "fk_model_versions_model" FOREIGN KEY ("model_id") REFERENCES "models"("id") ON DELETE CASCADE
       )`);
-    // Per-model lists (the common case) and catalog-wide lists, for each sort order.
+    // Per-model lists (the common case: newest first, or by SemVer; a model's few versions sort
+    // cheaply by score or cost once found) and catalog-wide lists, for each sort order. Every index
+    // is paid for by every write (retention archives rows in bulk), so there are no more than these.
     await queryRunner.query(`CREATE INDEX "ix_model_versions_model_created" ON "model_versions" ("model_id", "created_at", "id")`);
     await queryRunner.query(`CREATE INDEX "ix_model_versions_model_semver" ON "model_versions" ("model_id", "version_sort_key", "id")`);
-    await queryRunner.query(`CREATE INDEX "ix_model_versions_model_eval_score" ON "model_versions" ("model_id", (COALESCE(eval_score, -1)), "id")`);
-    await queryRunner.query(`CREATE INDEX "ix_model_versions_model_cost" ON "model_versions" ("model_id", (COALESCE(cost_per_1k, 'Infinity')), "id")`);
     await queryRunner.query(`CREATE INDEX "ix_model_versions_created" ON "model_versions" ("created_at", "id")`);
     await queryRunner.query(`CREATE INDEX "ix_model_versions_semver" ON "model_versions" ("version_sort_key", "id")`);
     await queryRunner.query(`CREATE INDEX "ix_model_versions_eval_score" ON "model_versions" ((COALESCE(eval_score, -1)), "id")`);

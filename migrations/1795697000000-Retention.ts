@@ -13,11 +13,8 @@ export class Retention1795697000000 implements MigrationInterface {
     await queryRunner.query(
       `ALTER TABLE "models" ADD CONSTRAINT "ck_models_retention_count" CHECK (retention_count >= 1 AND retention_count <= 10)`,
     );
+    // Retention ranks each model's live versions newest first (ix_model_versions_model_created serves it).
     await queryRunner.query(`ALTER TABLE "model_versions" ADD "pinned" boolean NOT NULL DEFAULT false`);
-    // Retention ranks each model's live versions newest first.
-    await queryRunner.query(
-      `CREATE INDEX "ix_model_versions_live_rank" ON "model_versions" ("model_id", "created_at" DESC, "id" DESC) WHERE archived_at IS NULL`,
-    );
 
     await queryRunner.query(`
       CREATE TABLE "retention_runs" (
@@ -54,7 +51,6 @@ export class Retention1795697000000 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE "retention_runs"`);
-    await queryRunner.query(`DROP INDEX "ix_model_versions_live_rank"`);
     await queryRunner.query(`ALTER TABLE "model_versions" DROP COLUMN "pinned"`);
     await queryRunner.query(`ALTER TABLE "models" DROP CONSTRAINT "ck_models_retention_count"`);
     await queryRunner.query(`ALTER TABLE "models" DROP COLUMN "retention_count"`);

@@ -1,12 +1,17 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Columns whose changes are usage statistics, not configuration: they never produce an event on their own. */
-const USAGE_COLUMNS = `'updated_at', 'avg_latency_ms', 'success_rate', 'last_used_at', 'usage_samples'`;
+/**
+ * The names of the listed columns that differ between `o` and `n` (one row's old and new versions),
+ * as a jsonb array. Explicit comparisons: converting rows to jsonb made bulk updates (retention
+ * archiving 170,000 versions) three times slower.
+ */
+const changed = (columns: string[]) =>
+  `to_jsonb(array_remove(ARRAY[${columns.map((c) => `CASE WHEN n.${c} IS DISTINCT FROM o.${c} THEN '${c}' END`).join(', ')}]::text[], NULL))`;
 
-/** The names of the columns that differ between `o` and `n` (one row's old and new versions), as a jsonb array. */
-const changed = (ignored: string) =>
-  `(SELECT COALESCE(jsonb_agg(e.key ORDER BY e.key), '[]'::jsonb) FROM jsonb_each(to_jsonb(n)) e
-     WHERE e.key NOT IN (${ignored}) AND to_jsonb(o) -> e.key IS DISTINCT FROM e.value)`;
+const MODEL_COLUMNS = ['name', 'task', 'subject', 'description', 'retention_count'];
+const VERSION_COLUMNS = ['region', 'cost_per_1k', 'eval_score', 'slo_ok', 'pinned', 'artifact_uri', 'archive_uri', 'size_bytes', 'model_type', 'framework', 'archived_at'];
+/** Usage statistics (avg_latency_ms, success_rate, last_used_at, usage_samples) are not configuration: they never produce an event. */
+const BINDING_COLUMNS = ['provider', 'provider_model_id', 'status', 'config', 'endpoint_url'];
 
 /**
  * The gateway's needs: aliases (production, staging, …) pointing at live versions; usage counts on
@@ -67,7 +72,7 @@ export class GatewayAliasesUsageEvents1795699000000 implements MigrationInterfac
         ELSIF TG_OP = 'UPDATE' THEN
           INSERT INTO events (type, model_id, data)
           SELECT 'model.updated', n.id, jsonb_build_object('changed', c.fields)
-            FROM new_rows n JOIN old_rows o ON o.id = n.id, LATERAL (SELECT ${changed(`'updated_at'`)} AS fields) c
+            FROM new_rows n JOIN old_rows o ON o.id = n.id, LATERAL (SELECT ${changed(MODEL_COLUMNS)} AS fields) c
            WHERE c.fields <> '[]'::jsonb ORDER BY n.id;
         ELSE
           INSERT INTO events (type, model_id) SELECT 'model.deleted', o.id FROM old_rows o ORDER BY o.id;
@@ -85,7 +90,7 @@ export class GatewayAliasesUsageEvents1795699000000 implements MigrationInterfac
                       WHEN o.archived_at IS NOT NULL AND n.archived_at IS NULL THEN 'version.restored'
                       ELSE 'version.updated' END,
                  n.model_id, n.id, jsonb_build_object('changed', c.fields)
-            FROM new_rows n JOIN old_rows o ON o.id = n.id, LATERAL (SELECT ${changed(`'updated_at'`)} AS fields) c
+            FROM new_rows n JOIN old_rows o ON o.id = n.id, LATERAL (SELECT ${changed(VERSION_COLUMNS)} AS fields) c
            WHERE c.fields <> '[]'::jsonb ORDER BY n.id;
         ELSE
           -- Retention marks its purge transactions, so a purge is told apart from a delete.
@@ -105,7 +110,7 @@ export class GatewayAliasesUsageEvents1795699000000 implements MigrationInterfac
           INSERT INTO events (type, model_id, version_id, binding_id, data)
           SELECT 'binding.updated', v.model_id, n.version_id, n.id, jsonb_build_object('changed', c.fields)
             FROM new_rows n JOIN old_rows o ON o.id = n.id LEFT JOIN model_versions v ON v.id = n.version_id,
-                 LATERAL (SELECT ${changed(USAGE_COLUMNS)} AS fields) c
+                 LATERAL (SELECT ${changed(BINDING_COLUMNS)} AS fields) c
            WHERE c.fields <> '[]'::jsonb ORDER BY n.id;
         ELSE
           INSERT INTO events (type, model_id, version_id, binding_id)

@@ -86,7 +86,9 @@ describe('HTTP contract (hostile input, headers, OpenAPI)', () => {
       const response = await sut.http.get('/health/live');
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
-      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      const docs = await sut.http.get('/docs').redirects(1);
+      expect(docs.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
     });
 
     it('allows only the configured CORS origins', async () => {

@@ -47,7 +47,10 @@ describe('the service as a process', () => {
       expect(rows).toHaveLength(migrationCount);
       expect(rows.every((row) => row.n === 1)).toBe(true);
 
-      const appliers = replicas.filter((replica) => replica.logs.some((line) => /^applied \d+ migration/.test(String(line.msg))));
+      const applied = (line: Record<string, unknown>) => /^applied \d+ migration/.test(String(line.msg));
+      const uptoDate = (line: Record<string, unknown>) => line.msg === 'schema is up to date' || applied(line);
+      await Promise.all(replicas.map((replica) => replica.waitForLog(uptoDate)));
+      const appliers = replicas.filter((replica) => replica.logs.some(applied));
       expect(appliers).toHaveLength(1);
       expect(await Promise.all(replicas.map((replica) => replica.stop()))).toEqual([0, 0, 0, 0, 0]);
     } finally {
@@ -132,7 +135,7 @@ describe('the service as a process', () => {
 
       const second = track(await ServiceProcess.start(env));
       await second.waitFor('/health/ready', 200, 30_000);
-      expect(second.logs.some((line) => String(line.msg).includes('orphaned embedded PostgreSQL'))).toBe(true);
+      expect(await second.waitForLog((line) => String(line.msg).includes('orphaned embedded PostgreSQL'))).toBeDefined();
       const read = await fetch(second.url(`/models/name/${model.name}`));
       expect(read.status).toBe(200);
       expect(await second.stop()).toBe(0);
@@ -202,7 +205,7 @@ describe('the service as a process', () => {
       const queries = trace.filter((span) => span.attributes['db.system.name'] === 'postgresql' || span.attributes['db.system'] === 'postgresql');
       expect(queries.length).toBeGreaterThan(0);
 
-      const logLine = service.logs.find((line) => line.request_id === 'trace-me-42' && line.msg === 'request completed');
+      const logLine = await service.waitForLog((line) => line.request_id === 'trace-me-42' && line.msg === 'request completed');
       expect(logLine).toMatchObject({ route: '/models/:id', status: 200, trace_id: server!.traceId });
       expect(await service.stop()).toBe(0);
     } finally {

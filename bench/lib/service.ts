@@ -28,6 +28,14 @@ export function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/** CPU time a process has used (user + system), in microseconds (Linux /proc). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / 100) * 1e6;
+}
+
 /** Samples a process's RSS while `work` runs; returns the work's result and the peak seen. */
 export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakBytes: number; beforeBytes: number }> {
   const beforeBytes = rssBytes(pid);

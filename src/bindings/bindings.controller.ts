@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { IdParamDto } from '../common/validation/id-param.dto';
@@ -18,7 +18,7 @@ export class BindingsController {
   constructor(private readonly bindings: BindingsService) {}
 
   @Post()
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'createBinding', summary: 'Bind a version to a provider model' })
   @ApiCreatedResponse({ type: BindingResponseDto, description: 'Created; `Location` points at it.' })
   @ApiProblemResponses(400, 404, 409, 413, 415)
@@ -37,7 +37,7 @@ export class BindingsController {
   }
 
   @Get(':id')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'getBinding', summary: 'Get a provider binding by id' })
   @ApiHeader(IF_NONE_MATCH_HEADER)
   @ApiOkResponse({ type: BindingResponseDto })
@@ -47,7 +47,7 @@ export class BindingsController {
   }
 
   @Put(':id')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'updateBinding', summary: 'Update some fields of a binding (version_id is immutable)' })
   @ApiHeader(IF_MATCH_HEADER)
   @ApiOkResponse({ type: BindingResponseDto })
@@ -58,7 +58,7 @@ export class BindingsController {
 
   @Post(':id/usage')
   @HttpCode(200)
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({
     operationId: 'reportBindingUsage',
     summary: 'Report usage: one call, or a batch of up to 1,000',

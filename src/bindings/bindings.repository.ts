@@ -73,6 +73,23 @@ const FIELD_COLUMNS: Record<keyof BindingFields, string> = {
   success_rate: 'success_rate',
 };
 
+/** Folds usage into a binding's moving averages ($1 id; see applyUsageParams). */
+export const APPLY_USAGE_SQL = `WITH b AS (
+         UPDATE provider_bindings SET
+           avg_latency_ms = CASE WHEN NOT $2 THEN avg_latency_ms
+                                 WHEN avg_latency_ms IS NULL THEN GREATEST(0, $3::float8)
+                                 ELSE GREATEST(0, avg_latency_ms * $4::float8 + $5::float8) END,
+           success_rate = CASE WHEN success_rate IS NULL THEN LEAST(1, GREATEST(0, $6::float8))
+                               ELSE LEAST(1, GREATEST(0, success_rate * $7::float8 + $8::float8)) END,
+           last_used_at = now(),
+           usage_samples = usage_samples + $9
+         WHERE id = $1 RETURNING *)
+       SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`;
+
+export function applyUsageParams(id: number, latency: EwmaUpdate | undefined, success: EwmaUpdate, samples: number): unknown[] {
+  return [id, latency !== undefined, latency?.initial ?? 0, latency?.factor ?? 1, latency?.contribution ?? 0, success.initial, success.factor, success.contribution, samples];
+}
+
 @Injectable()
 export class BindingsRepository {
   constructor(private readonly prepared: PreparedStatements) {}
@@ -161,20 +178,7 @@ export class BindingsRepository {
    * after another, each whole, so no sample is lost. Clamped to the column ranges against rounding.
    */
   async applyUsage(id: number, latency: EwmaUpdate | undefined, success: EwmaUpdate, samples: number): Promise<BindingRow | undefined> {
-    const rows: BindingRow[] = await this.db().query(
-      `WITH b AS (
-         UPDATE provider_bindings SET
-           avg_latency_ms = CASE WHEN NOT $2 THEN avg_latency_ms
-                                 WHEN avg_latency_ms IS NULL THEN GREATEST(0, $3::float8)
-                                 ELSE GREATEST(0, avg_latency_ms * $4::float8 + $5::float8) END,
-           success_rate = CASE WHEN success_rate IS NULL THEN LEAST(1, GREATEST(0, $6::float8))
-                               ELSE LEAST(1, GREATEST(0, success_rate * $7::float8 + $8::float8)) END,
-           last_used_at = now(),
-           usage_samples = usage_samples + $9
-         WHERE id = $1 RETURNING *)
-       SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`,
-      [id, latency !== undefined, latency?.initial ?? 0, latency?.factor ?? 1, latency?.contribution ?? 0, success.initial, success.factor, success.contribution, samples],
-    );
+    const rows: BindingRow[] = await this.db().query(APPLY_USAGE_SQL, applyUsageParams(id, latency, success, samples));
     return rows[0];
   }
 

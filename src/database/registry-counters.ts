@@ -3,12 +3,12 @@ import type { Queryable } from './sql';
 /** Counter values by metric, then by key ('' for unkeyed metrics). Maintained by triggers (see the RegistryCounters migration). */
 export type CounterValues = Map<string, Map<string, number>>;
 
+/** Counter totals (summed over shards) for metrics matching any of the LIKE patterns in $1. */
+export const COUNTERS_SQL = `SELECT metric, key, sum(value) AS value FROM registry_counters
+  WHERE metric LIKE ANY($1::text[]) GROUP BY metric, key HAVING sum(value) <> 0`;
+
 export async function readCounters(db: Queryable, prefixes: string[]): Promise<CounterValues> {
-  const rows: { metric: string; key: string; value: number }[] = await db.query(
-    `SELECT metric, key, sum(value) AS value FROM registry_counters
-      WHERE metric LIKE ANY($1::text[]) GROUP BY metric, key HAVING sum(value) <> 0`,
-    [prefixes.map((prefix) => `${prefix}%`)],
-  );
+  const rows: { metric: string; key: string; value: number }[] = await db.query(COUNTERS_SQL, [prefixes.map((prefix) => `${prefix}%`)]);
   const values: CounterValues = new Map();
   for (const row of rows) {
     if (!values.has(row.metric)) values.set(row.metric, new Map());

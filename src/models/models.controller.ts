@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { IdParamDto } from '../common/validation/id-param.dto';
@@ -17,7 +17,7 @@ export class ModelsController {
   constructor(private readonly models: ModelsService) {}
 
   @Post()
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'createModel', summary: 'Register a model' })
   @ApiCreatedResponse({ type: ModelResponseDto, description: 'Created; `Location` points at it.' })
   @ApiProblemResponses(400, 409, 413, 415)
@@ -36,7 +36,7 @@ export class ModelsController {
   }
 
   @Get('name/:name')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'getModelByName', summary: 'Get a model by its unique name' })
   @ApiParam({ name: 'name', example: 'gpt-4-turbo' })
   @ApiHeader(IF_NONE_MATCH_HEADER)
@@ -47,7 +47,7 @@ export class ModelsController {
   }
 
   @Get(':id')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'getModel', summary: 'Get a model by id' })
   @ApiHeader(IF_NONE_MATCH_HEADER)
   @ApiOkResponse({ type: ModelResponseDto })
@@ -57,7 +57,7 @@ export class ModelsController {
   }
 
   @Put(':id')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'updateModel', summary: 'Update some fields of a model' })
   @ApiHeader(IF_MATCH_HEADER)
   @ApiOkResponse({ type: ModelResponseDto })

@@ -42,6 +42,9 @@ const SORTS: SortAllowList = withDescending({
 const COLUMNS =
   'm.id, m.name, m.task, m.subject, m.description, m.retention_count, m.created_at, m.updated_at, ' +
   "COALESCE((SELECT jsonb_object_agg(a.alias, a.version_id) FROM model_aliases a WHERE a.model_id = m.id), '{}'::jsonb) AS aliases";
+export const MODEL_BY_ID_SQL = `SELECT ${COLUMNS} FROM models m WHERE m.id = $1`;
+export const MODEL_BY_NAME_SQL = `SELECT ${COLUMNS} FROM models m WHERE m.name = $1`;
+
 const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description', retention_count: 'retention_count' };
 
 @Injectable()
@@ -61,10 +64,7 @@ export class ModelsRepository {
   }
 
   async findById(id: number, manager?: Queryable, options: { lock?: boolean } = {}): Promise<ModelRow | undefined> {
-    const rows: ModelRow[] = await this.db(manager).query(
-      `SELECT ${COLUMNS} FROM models m WHERE m.id = $1${options.lock ? ' FOR UPDATE' : ''}`,
-      [id],
-    );
+    const rows: ModelRow[] = await this.db(manager).query(options.lock ? `${MODEL_BY_ID_SQL} FOR UPDATE` : MODEL_BY_ID_SQL, [id]);
     return rows[0];
   }
 
@@ -74,7 +74,7 @@ export class ModelsRepository {
   }
 
   async findByName(name: string): Promise<ModelRow | undefined> {
-    const rows: ModelRow[] = await this.db().query(`SELECT ${COLUMNS} FROM models m WHERE m.name = $1`, [name]);
+    const rows: ModelRow[] = await this.db().query(MODEL_BY_NAME_SQL, [name]);
     return rows[0];
   }
 

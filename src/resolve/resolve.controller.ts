@@ -1,8 +1,8 @@
-import { Controller, Get, Inject, Param, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { gatewayConfig } from '../config/gateway.config';
@@ -19,7 +19,7 @@ export class ResolveController {
   ) {}
 
   @Get(':model_name')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({
     operationId: 'resolveModel',
     summary: 'Resolve a model to a version and its active bindings ranked for routing',

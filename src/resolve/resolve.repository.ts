@@ -115,6 +115,27 @@ SELECT v.id, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok,
  ORDER BY ${MODE_ORDER}
  LIMIT 200`;
 
+/** The parameters of RESOLVE_SQL (the candidates query takes the first ten). */
+export function resolveParams(request: ResolveRequest): unknown[] {
+  const bounds = request.bounds ?? [];
+  return [
+    request.modelName,
+    request.mode,
+    request.alias ?? null,
+    request.version ?? null,
+    bounds.map((b) => b.low),
+    bounds.map((b) => b.lowInclusive),
+    bounds.map((b) => b.high),
+    bounds.map((b) => b.highInclusive),
+    bounds.map((b) => b.prereleaseCores),
+    request.provider ?? null,
+    request.region ?? null,
+    request.maxCostPer1k ?? null,
+    request.minEvalScore ?? null,
+    request.requireSlo,
+  ];
+}
+
 @Injectable()
 export class ResolveRepository {
   constructor(
@@ -122,34 +143,14 @@ export class ResolveRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  private params(request: ResolveRequest): unknown[] {
-    const bounds = request.bounds ?? [];
-    return [
-      request.modelName,
-      request.mode,
-      request.alias ?? null,
-      request.version ?? null,
-      bounds.map((b) => b.low),
-      bounds.map((b) => b.lowInclusive),
-      bounds.map((b) => b.high),
-      bounds.map((b) => b.highInclusive),
-      bounds.map((b) => b.prereleaseCores),
-      request.provider ?? null,
-      request.region ?? null,
-      request.maxCostPer1k ?? null,
-      request.minEvalScore ?? null,
-      request.requireSlo,
-    ];
-  }
-
   /** Undefined when the model does not exist; a row with id null when no version qualified. */
   async resolve(request: ResolveRequest): Promise<ResolveRow | undefined> {
-    const rows: ResolveRow[] = await this.prepared.query(RESOLVE_SQL, this.params(request));
+    const rows: ResolveRow[] = await this.prepared.query(RESOLVE_SQL, resolveParams(request));
     return rows[0];
   }
 
   candidates(request: ResolveRequest): Promise<CandidateRow[]> {
     // The candidates query uses the mode parameters and the provider ($1-$10), not the constraints.
-    return this.dataSource.query(CANDIDATES_SQL, this.params(request).slice(0, 10));
+    return this.dataSource.query(CANDIDATES_SQL, resolveParams(request).slice(0, 10));
   }
 }

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { IdParamDto } from '../common/validation/id-param.dto';
@@ -67,7 +67,7 @@ export class RetentionController {
 
   @Post('versions/:id/restore')
   @HttpCode(200)
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiTags('versions')
   @ApiOperation({
     operationId: 'restoreVersion',

@@ -38,6 +38,14 @@ export interface ModelFigures extends Omit<Extremes, 'newest_model_at'> {
   bindings_by_status: Record<string, number>;
 }
 
+/** Minimums and maximums over live versions and the newest registrations: each one index lookup. */
+export const EXTREMES_SQL = `SELECT (SELECT min(eval_score) FROM model_versions WHERE archived_at IS NULL AND eval_score IS NOT NULL) AS eval_min,
+              (SELECT max(eval_score) FROM model_versions WHERE archived_at IS NULL AND eval_score IS NOT NULL) AS eval_max,
+              (SELECT min(cost_per_1k) FROM model_versions WHERE archived_at IS NULL AND cost_per_1k IS NOT NULL) AS cost_min,
+              (SELECT max(cost_per_1k) FROM model_versions WHERE archived_at IS NULL AND cost_per_1k IS NOT NULL) AS cost_max,
+              (SELECT max(created_at) FROM model_versions) AS newest_version_at,
+              (SELECT max(created_at) FROM models) AS newest_model_at`;
+
 @Injectable()
 export class StatsRepository {
   constructor(
@@ -51,14 +59,7 @@ export class StatsRepository {
 
   /** Each is one index lookup (partial indexes on live scores and costs; created_at indexes). */
   async extremes(): Promise<Extremes> {
-    const rows: Extremes[] = await this.prepared.query(
-      `SELECT (SELECT min(eval_score) FROM model_versions WHERE archived_at IS NULL AND eval_score IS NOT NULL) AS eval_min,
-              (SELECT max(eval_score) FROM model_versions WHERE archived_at IS NULL AND eval_score IS NOT NULL) AS eval_max,
-              (SELECT min(cost_per_1k) FROM model_versions WHERE archived_at IS NULL AND cost_per_1k IS NOT NULL) AS cost_min,
-              (SELECT max(cost_per_1k) FROM model_versions WHERE archived_at IS NULL AND cost_per_1k IS NOT NULL) AS cost_max,
-              (SELECT max(created_at) FROM model_versions) AS newest_version_at,
-              (SELECT max(created_at) FROM models) AS newest_model_at`,
-    );
+    const rows: Extremes[] = await this.prepared.query(EXTREMES_SQL);
     return rows[0];
   }
 

@@ -6,7 +6,8 @@ const tracer = trace.getTracer('model-registry');
 
 /**
  * A span per Nest handler (`ModelsController.getModel`) under the HTTP server span, when the request
- * is traced. OpenTelemetry's Nest instrumentation does not support Nest 12, so this takes its place.
+ * is traced (installed only when tracing is on). OpenTelemetry's Nest instrumentation does not support
+ * Nest 12, so this takes its place.
  */
 @Injectable()
 export class HandlerSpanInterceptor implements NestInterceptor {

@@ -11,6 +11,12 @@ import type { TelemetryConfig } from '../config/telemetry.config';
 
 let prometheus: PrometheusExporter | undefined;
 let hostMetrics = false;
+let tracing = false;
+
+/** Whether spans are recorded and exported (an OTLP endpoint is configured). */
+export function tracingEnabled(): boolean {
+  return tracing;
+}
 
 /** Process and host metrics run with the SDK (not in tests, where each app would start another set). */
 export function hostMetricsEnabled(): boolean {
@@ -45,6 +51,7 @@ export function startTelemetry(config: TelemetryConfig): NodeSDK | undefined {
   if (!config.enabled) return undefined;
   prometheus = createPrometheusExporter();
   hostMetrics = true;
+  tracing = config.tracing;
   const sdk = new NodeSDK({
     resource: resource(config.serviceName),
     metricReaders: [prometheus],

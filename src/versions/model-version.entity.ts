@@ -17,13 +17,10 @@ import { ModelEntity } from '../models/model.entity';
 @Index('ix_model_versions_framework', ['framework'])
 @Index('ix_model_versions_model_type', ['modelType'])
 // Expression and partial indexes are created by the migration; TypeORM must not try to sync them.
-@Index('ix_model_versions_model_eval_score', { synchronize: false })
-@Index('ix_model_versions_model_cost', { synchronize: false })
 @Index('ix_model_versions_eval_score', { synchronize: false })
 @Index('ix_model_versions_cost', { synchronize: false })
 @Index('ix_model_versions_semver', { synchronize: false })
 @Index('ix_model_versions_archived', { synchronize: false })
-@Index('ix_model_versions_live_rank', { synchronize: false })
 @Index('ix_model_versions_live_eval', { synchronize: false })
 @Index('ix_model_versions_live_cost', { synchronize: false })
 export class ModelVersionEntity {

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { EtagInterceptor } from '../common/http/etag.interceptor';
+import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { IdParamDto } from '../common/validation/id-param.dto';
@@ -17,7 +17,7 @@ export class VersionsController {
   constructor(private readonly versions: VersionsService) {}
 
   @Post()
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({
     operationId: 'createVersion',
     summary: 'Register a version (idempotent)',
@@ -43,7 +43,7 @@ export class VersionsController {
   }
 
   @Get(':id')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'getVersion', summary: 'Get a version by id (archived versions included)' })
   @ApiHeader(IF_NONE_MATCH_HEADER)
   @ApiOkResponse({ type: VersionResponseDto })
@@ -53,7 +53,7 @@ export class VersionsController {
   }
 
   @Put(':id')
-  @UseInterceptors(EtagInterceptor)
+  @Etag()
   @ApiOperation({ operationId: 'updateVersion', summary: 'Update some fields of a version (model_id, hash and version are immutable)' })
   @ApiHeader(IF_MATCH_HEADER)
   @ApiOkResponse({ type: VersionResponseDto })

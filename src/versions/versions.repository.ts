@@ -83,6 +83,54 @@ const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
   framework: 'framework',
 };
 
+/** Inserts a version unless its (model_id, hash) or (model_id, version) exists; returns it, or nothing. */
+export const INSERT_VERSION_SQL = `INSERT INTO model_versions AS v
+         (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
+          artifact_uri, archive_uri, size_bytes, model_type, framework, pinned)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13, COALESCE($14, false))
+       ON CONFLICT DO NOTHING
+       RETURNING ${VERSION_COLUMNS}`;
+
+export function insertVersionParams(version: NewVersion): unknown[] {
+  return [
+    version.model_id,
+    version.hash,
+    version.version,
+    version.version_sort_key,
+    version.region ?? null,
+    version.cost_per_1k ?? null,
+    version.eval_score ?? null,
+    version.slo_ok ?? null,
+    version.artifact_uri ?? null,
+    version.archive_uri ?? null,
+    version.size_bytes ?? null,
+    version.model_type ?? null,
+    version.framework ?? null,
+    version.pinned ?? null,
+  ];
+}
+
+/** The SQL of a versions list page (keyset on the sort key and id). */
+export function versionListQuery(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined): ListQuery {
+  const where = new SqlConditions()
+    .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
+    .addIf(filter.region !== undefined, 'v.region = ?', filter.region)
+    .addIf(filter.framework !== undefined, 'v.framework = ?', filter.framework)
+    .addIf(filter.model_type !== undefined, 'v.model_type = ?', filter.model_type)
+    .addIf(filter.slo_ok !== undefined, 'v.slo_ok = ?', filter.slo_ok)
+    .addIf(filter.archived === true, 'v.archived_at IS NOT NULL')
+    .addIf(filter.archived === false, 'v.archived_at IS NULL')
+    .addIf(filter.min_eval_score !== undefined, 'v.eval_score >= ?', filter.min_eval_score)
+    .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k);
+  const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter });
+  if (page.after) where.add(page.after.sql, ...page.after.params);
+  return {
+    sql: `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+    params: where.params,
+    fingerprint: page.fingerprint,
+  };
+}
+
 @Injectable()
 export class VersionsRepository {
   constructor(private readonly prepared: PreparedStatements) {}
@@ -96,30 +144,7 @@ export class VersionsRepository {
    * decide, so concurrent identical registrations produce exactly one row. Undefined when it existed.
    */
   async insertIfAbsent(version: NewVersion): Promise<VersionRow | undefined> {
-    const rows: VersionRow[] = await this.db().query(
-      `INSERT INTO model_versions AS v
-         (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
-          artifact_uri, archive_uri, size_bytes, model_type, framework, pinned)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13, COALESCE($14, false))
-       ON CONFLICT DO NOTHING
-       RETURNING ${VERSION_COLUMNS}`,
-      [
-        version.model_id,
-        version.hash,
-        version.version,
-        version.version_sort_key,
-        version.region ?? null,
-        version.cost_per_1k ?? null,
-        version.eval_score ?? null,
-        version.slo_ok ?? null,
-        version.artifact_uri ?? null,
-        version.archive_uri ?? null,
-        version.size_bytes ?? null,
-        version.model_type ?? null,
-        version.framework ?? null,
-        version.pinned ?? null,
-      ],
-    );
+    const rows: VersionRow[] = await this.db().query(INSERT_VERSION_SQL, insertVersionParams(version));
     return rows[0];
   }
 
@@ -142,23 +167,7 @@ export class VersionsRepository {
 
   /** The list query exactly as listPage runs it (also used to check its plan in tests). */
   buildListQuery(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined): ListQuery {
-    const where = new SqlConditions()
-      .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
-      .addIf(filter.region !== undefined, 'v.region = ?', filter.region)
-      .addIf(filter.framework !== undefined, 'v.framework = ?', filter.framework)
-      .addIf(filter.model_type !== undefined, 'v.model_type = ?', filter.model_type)
-      .addIf(filter.slo_ok !== undefined, 'v.slo_ok = ?', filter.slo_ok)
-      .addIf(filter.archived === true, 'v.archived_at IS NOT NULL')
-      .addIf(filter.archived === false, 'v.archived_at IS NULL')
-      .addIf(filter.min_eval_score !== undefined, 'v.eval_score >= ?', filter.min_eval_score)
-      .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k);
-    const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter });
-    if (page.after) where.add(page.after.sql, ...page.after.params);
-    return {
-      sql: `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
-      params: where.params,
-      fingerprint: page.fingerprint,
-    };
+    return versionListQuery(filter, sort, limit, pageToken);
   }
 
   async listPage<T>(filter: VersionFilter, sort: VersionSort, limit: number, pageToken: string | undefined, map: (row: VersionRow) => T): Promise<Page<T>> {

@@ -83,6 +83,16 @@ export class ServiceProcess {
     throw new Error(`GET ${path} did not answer ${status} within ${timeoutMs} ms:\n${this.logText()}`);
   }
 
+  /** Log lines are written in batches (at least every 250 ms): wait for one to arrive. */
+  async waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 3_000): Promise<Record<string, unknown> | undefined> {
+    for (let waited = 0; waited <= timeoutMs; waited += 50) {
+      const line = this.logs.find(predicate);
+      if (line) return line;
+      await sleep(50);
+    }
+    return undefined;
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }

@@ -6,7 +6,12 @@ import { PreconditionFailedError } from '../errors/application.error';
  * writer, including retention or usage reports) changes it, with no version column to keep in step.
  */
 export function etagOf(representation: unknown): string {
-  return `"${createHash('sha256').update(JSON.stringify(representation)).digest('base64url').slice(0, 27)}"`;
+  return etagOfJson(JSON.stringify(representation));
+}
+
+/** The same tag from the serialised JSON (what Fastify sends for a representation). */
+export function etagOfJson(json: string): string {
+  return `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
 }
 
 function entityTags(header: string): string[] {

@@ -1,0 +1,54 @@
+import type { Client } from 'pg';
+
+export interface CatalogSize {
+  models: number;
+  versionsPerModel: number;
+  bindingsPerVersion: number;
+}
+
+/**
+ * Seeds a catalog with set-based SQL (the counters and events triggers run as they do in production).
+ * Versions have SemVer strings and sort keys as the service writes them; every model gets a
+ * production alias on its newest version. With `artifactDir`, artifact URIs are file:// paths there.
+ */
+export async function seedCatalog(client: Client, size: CatalogSize, options: { artifactDir?: string; startModel?: number } = {}): Promise<void> {
+  const start = options.startModel ?? 1;
+  const end = start + size.models - 1;
+  await client.query(
+    `INSERT INTO models (name, task, subject)
+     SELECT 'bench-model-' || g, (ARRAY['generation','embedding','rerank','moderation'])[1 + g % 4], 's' || (g % 20)
+       FROM generate_series($1::int, $2::int) g`,
+    [start, end],
+  );
+  await client.query(
+    `INSERT INTO model_versions (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
+                                 artifact_uri, size_bytes, model_type, framework, created_at)
+     SELECT m.id, md5(m.id || ':' || n) || md5(n || ':' || m.id), '1.' || n || '.0',
+            lpad('1', 16, '0') || '.' || lpad(n::text, 16, '0') || '.' || lpad('0', 16, '0') || '~',
+            (ARRAY['us-east-1','eu-west-1','ap-south-1'])[1 + n % 3], (1 + n % 50) / 1000.0, 0.5 + (n % 50) / 100.0, n % 10 <> 0,
+            CASE WHEN $2::text IS NULL THEN 's3://bench-models/' || m.name || '/' || n || '/model.bin'
+                 ELSE 'file://' || $2 || '/m' || m.id || '/v' || n || '.bin' END,
+            1000000 + n, 'llm', (ARRAY['pytorch','onnx'])[1 + n % 2], timestamptz '2026-01-01' + (m.id || ' seconds')::interval + (n || ' hours')::interval
+       FROM models m CROSS JOIN generate_series(1, $1::int) n
+      WHERE m.name LIKE 'bench-model-%' AND substring(m.name from 13)::int BETWEEN $3 AND $4`,
+    [size.versionsPerModel, options.artifactDir ?? null, start, end],
+  );
+  if (size.bindingsPerVersion > 0) {
+    await client.query(
+      `INSERT INTO provider_bindings (version_id, provider, provider_model_id, status, config, avg_latency_ms, success_rate)
+       SELECT v.id, (ARRAY['openai','vertex','bedrock','anthropic'])[b], 'pm-' || v.id || '-' || b, 'active', '{"temperature": 0.7}',
+              100 + (v.id * 7 + b * 13) % 400, 0.95 + ((v.id + b) % 5) / 100.0
+         FROM model_versions v JOIN models m ON m.id = v.model_id CROSS JOIN generate_series(1, $1::int) b
+        WHERE substring(m.name from 13)::int BETWEEN $2 AND $3`,
+      [size.bindingsPerVersion, start, end],
+    );
+  }
+  await client.query(
+    `INSERT INTO model_aliases (model_id, alias, version_id)
+     SELECT DISTINCT ON (v.model_id) v.model_id, 'production', v.id FROM model_versions v JOIN models m ON m.id = v.model_id
+      WHERE substring(m.name from 13)::int BETWEEN $1 AND $2
+      ORDER BY v.model_id, v.created_at DESC`,
+    [start, end],
+  );
+  await client.query('ANALYZE');
+}

@@ -1,0 +1,22 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { etagOfJson, ifNoneMatchHits } from './etag';
+
+/**
+ * Marks a single-resource route: its response gets an `ETag` from the representation, and a GET whose
+ * If-None-Match already holds that tag gets 304 and no body. A Fastify route option rather than an
+ * interceptor, so the hot path pays no interceptor chain; the work happens in `etagOnSend`.
+ */
+export const Etag = () => RouteConfig({ etag: true });
+
+/** Fastify onSend hook (registered by the app factory): tags marked routes from the JSON about to be sent. */
+export async function etagOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if ((request.routeOptions.config as { etag?: boolean } | undefined)?.etag !== true || typeof payload !== 'string' || reply.statusCode >= 300) return payload;
+  const etag = etagOfJson(payload);
+  void reply.header('etag', etag);
+  if ((request.method === 'GET' || request.method === 'HEAD') && ifNoneMatchHits(request.headers['if-none-match'], etag)) {
+    void reply.code(304);
+    return '';
+  }
+  return payload;
+}
