@@ -70,10 +70,13 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     void reply.header('x-request-id', request.id);
     telemetry.onRequest(request.id);
   });
-  // Once shutdown has begun, every response closes its connection, so keep-alive clients cannot
-  // hold the server open after their in-flight requests are done.
+  // The Content-Security-Policy is one of two fixed strings (helmet rebuilds its policy on every
+  // request, a measurable cost on the hot path): JSON responses allow nothing, Swagger UI at /docs
+  // needs its inline scripts and styles. Once shutdown has begun, every response closes its
+  // connection, so keep-alive clients cannot hold the server open after their requests are done.
   const lifecycle = app.get(LifecycleState);
-  fastify.addHook('onSend', async (_request, reply, payload) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('content-security-policy', request.url.startsWith('/docs') ? DOCS_CSP : API_CSP);
     if (lifecycle.shuttingDown) void reply.header('connection', 'close');
     return payload;
   });
@@ -95,14 +98,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     );
   });
 
-  // helmet sets the usual security headers; the Content-Security-Policy is one of two fixed strings
-  // (helmet rebuilds its policy on every request, a measurable cost on the hot path): JSON responses
-  // allow nothing, Swagger UI at /docs needs its inline scripts and styles.
+  // helmet sets the usual security headers; the Content-Security-Policy is set by the onSend hook above.
   await app.register(helmet, { contentSecurityPolicy: false });
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    void reply.header('content-security-policy', request.url.startsWith('/docs') ? DOCS_CSP : API_CSP);
-    return payload;
-  });
 
   if (config.corsOrigins.length > 0) {
     app.enableCors({

@@ -160,7 +160,10 @@ export class RetentionService {
       await this.archivePass(runId, options, report, startedAt);
       if (options.purge) await this.purgePass(options, report, startedAt);
     } catch (error) {
-      await this.finish(runId, options, 'failed', report, describeStorageError(error)).catch(() => undefined);
+      // Storage failures are caught per version; anything here is unexpected (a database error, a
+      // bug): its text stays in the server log, and the run record (which clients read) says where to look.
+      this.logger.error({ err: error, run_id: runId }, `retention run ${runId} stopped on an unexpected error`);
+      await this.finish(runId, options, 'failed', report, `stopped on an unexpected error; see the service log for run ${runId}`).catch(() => undefined);
       throw error;
     }
     const status = report.totals.failed > 0 ? 'partial' : 'succeeded';
