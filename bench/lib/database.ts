@@ -1,11 +1,7 @@
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { databaseConfigFrom } from '../../src/config/database.config';
-import { parseEnvironment } from '../../src/config/environment';
-import { dataSourceOptions } from '../../src/database/data-source.options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { runMigrationsExclusively } from '../../src/database/migration-runner';
+import { migrateDatabase } from '../../src/database/migration-runner';
 
 export interface Server {
   host: string;
@@ -67,20 +63,7 @@ export async function dropDatabase(server: Server, name: string): Promise<void> 
 }
 
 export async function migrate(server: Server, database: string): Promise<void> {
-  const env = parseEnvironment({
-    POSTGRES_HOST: server.host,
-    POSTGRES_PORT: String(server.port),
-    POSTGRES_USER: server.user,
-    POSTGRES_PASSWORD: server.password,
-    POSTGRES_DB: database,
-  });
-  const dataSource = new DataSource(dataSourceOptions(databaseConfigFrom(env), 'bench-migrate'));
-  await dataSource.initialize();
-  try {
-    await runMigrationsExclusively(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
+  await migrateDatabase(server, database, 'bench-migrate');
 }
 
 /** The environment that points the service at `database`. */

@@ -1,4 +1,7 @@
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { databaseConfigFrom } from '../config/database.config';
+import { parseEnvironment } from '../config/environment';
+import { dataSourceOptions } from './data-source.options';
 import { openDedicatedClient } from './dedicated-client';
 
 /** pg_advisory_lock key shared by every replica: "mr-migrate" folded into a bigint. */
@@ -28,5 +31,23 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
     }
   } finally {
     await lockClient.end();
+  }
+}
+
+/** Connects to `database` on a server, applies pending migrations under the lock, disconnects (tests, benchmarks). */
+export async function migrateDatabase(server: { host: string; port: number; user: string; password?: string }, database: string, applicationName: string): Promise<MigrationRunResult> {
+  const env = parseEnvironment({
+    POSTGRES_HOST: server.host,
+    POSTGRES_PORT: String(server.port),
+    POSTGRES_USER: server.user,
+    POSTGRES_PASSWORD: server.password,
+    POSTGRES_DB: database,
+  });
+  const dataSource = new DataSource(dataSourceOptions(databaseConfigFrom(env), applicationName));
+  await dataSource.initialize();
+  try {
+    return await runMigrationsExclusively(dataSource);
+  } finally {
+    await dataSource.destroy();
   }
 }

@@ -1,11 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { DataSource } from 'typeorm';
-import { databaseConfigFrom } from '../../src/config/database.config';
-import { parseEnvironment } from '../../src/config/environment';
-import { dataSourceOptions } from '../../src/database/data-source.options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { runMigrationsExclusively } from '../../src/database/migration-runner';
+import { migrateDatabase } from '../../src/database/migration-runner';
 import { EMBEDDED_TEST_DIR, EMBEDDED_TEST_PORT, TEST_DB_PREFIX, TEST_ENV, withAdminClient, type ServerConnection } from './test-database';
 
 declare global {
@@ -47,7 +43,7 @@ export default async function globalSetup(): Promise<void> {
   await dropStaleTestDatabases(server);
   const template = `${TEST_DB_PREFIX}${runId}_template`;
   await withAdminClient(server, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(template)}`));
-  await migrate(server, template);
+  await migrateDatabase(server, template, 'model-registry-test-setup');
 
   Object.assign(process.env, {
     [TEST_ENV.host]: server.host,
@@ -59,23 +55,6 @@ export default async function globalSetup(): Promise<void> {
     [TEST_ENV.builtApp]: buildApp(),
   });
   if (process.env.TEST_VERBOSE) console.log(`\ne2e setup ready in ${Date.now() - started} ms (template ${template})`);
-}
-
-async function migrate(server: ServerConnection, database: string): Promise<void> {
-  const env = parseEnvironment({
-    POSTGRES_HOST: server.host,
-    POSTGRES_PORT: String(server.port),
-    POSTGRES_USER: server.user,
-    POSTGRES_PASSWORD: server.password,
-    POSTGRES_DB: database,
-  });
-  const dataSource = new DataSource(dataSourceOptions(databaseConfigFrom(env), 'model-registry-test-setup'));
-  await dataSource.initialize();
-  try {
-    await runMigrationsExclusively(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
 }
 
 /** Test databases whose run's process is gone (a killed or crashed earlier run). */

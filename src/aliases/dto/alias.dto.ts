@@ -1,16 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
-import { ToInteger } from '../../common/validation/validators';
+import { IsString, Matches, MaxLength, NotEquals } from 'class-validator';
+import { IsId } from '../../common/validation/validators';
 import type { AliasRow } from '../aliases.repository';
 
 export const RESERVED_ALIAS = 'latest';
 
 export class AliasParamsDto {
   @ApiProperty({ description: 'Model id.', example: 1, type: 'integer' })
-  @ToInteger()
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId({ fromText: true })
   id: number;
 
   @ApiProperty({ description: `Alias: a lowercase slug (production, staging, canary, …); "${RESERVED_ALIAS}" is reserved (it means the newest live version).`, example: 'production' })
@@ -23,9 +20,7 @@ export class AliasParamsDto {
 
 export class SetAliasDto {
   @ApiProperty({ description: 'A live version of this model.', example: 3, type: 'integer' })
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId()
   version_id: number;
 }
 

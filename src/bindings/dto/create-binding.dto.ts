@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
-import { IsEndpointUrl, IsJsonObject, IsProviderModelId, IsSlug } from '../../common/validation/validators';
+import { IsEndpointUrl, IsJsonObject, IsProviderModelId, IsSlug, IsId, IsFraction } from '../../common/validation/validators';
 import { BINDING_STATUSES, type BindingStatus } from '../provider-binding.entity';
 
 export const KNOWN_PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'vertex', 'bedrock', 'cohere', 'mistral', 'groq', 'together', 'fireworks', 'huggingface', 'replicate', 'ollama', 'vllm', 'self-hosted'];
@@ -38,17 +38,13 @@ export class BindingFieldsDto {
 
   @ApiPropertyOptional({ description: 'Share of successful calls, from 0 to 1.', example: 0.998, minimum: 0, maximum: 1, nullable: true, type: Number })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
-  @Min(0, { message: 'must be a number from 0 to 1' })
-  @Max(1, { message: 'must be a number from 0 to 1' })
+  @IsFraction()
   success_rate?: number | null;
 }
 
 export class CreateBindingDto extends BindingFieldsDto {
   @ApiProperty({ description: 'Id of the model version this binding serves.', example: 1, type: 'integer', minimum: 1 })
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId()
   version_id: number;
 
   @ApiProperty({ description: `Provider, as a lowercase slug. Known: ${KNOWN_PROVIDERS.join(', ')} (others are accepted).`, example: 'openai', maxLength: 64 })

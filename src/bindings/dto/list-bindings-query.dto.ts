@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
-import { IsSlug, ToInteger } from '../../common/validation/validators';
+import { IsSlug, IsId } from '../../common/validation/validators';
 import { BINDING_STATUSES, type BindingStatus } from '../provider-binding.entity';
 
 export const BINDING_SORTS = ['created_at', '-created_at', 'provider', '-provider', 'avg_latency_ms', '-avg_latency_ms', 'success_rate', '-success_rate'] as const;
@@ -10,18 +10,12 @@ export type BindingSort = (typeof BINDING_SORTS)[number];
 export class ListBindingsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only bindings of this version.', type: 'integer', example: 1 })
   @IsOptional()
-  @ToInteger()
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId({ fromText: true })
   version_id?: number;
 
   @ApiPropertyOptional({ description: 'Only bindings of versions of this model.', type: 'integer', example: 1 })
   @IsOptional()
-  @ToInteger()
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId({ fromText: true })
   model_id?: number;
 
   @ApiPropertyOptional({ description: 'Only bindings to this provider.', example: 'openai' })

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsInt, IsNumber, Matches, Max, MaxLength, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { applyDecorators } from '@nestjs/common';
 import { isSemVer, MAX_VERSION_LENGTH } from '../../versions/semver';
 
@@ -142,4 +142,34 @@ export function ToBoolean() {
 
 export function ToLowerCase() {
   return Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value));
+}
+
+/** A row id: a positive integer up to 2^53-1 (query and path values are converted from text first). */
+export function IsId(options: { fromText?: boolean } = {}) {
+  return applyDecorators(
+    ...(options.fromText ? [ToInteger()] : []),
+    IsInt({ message: 'must be a positive integer' }),
+    Min(1, { message: 'must be a positive integer' }),
+    Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' }),
+  );
+}
+
+/** A number from 0 to 1 (scores, rates). */
+export function IsFraction(options: { fromText?: boolean } = {}) {
+  return applyDecorators(
+    ...(options.fromText ? [ToNumber()] : []),
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' }),
+    Min(0, { message: 'must be a number from 0 to 1' }),
+    Max(1, { message: 'must be a number from 0 to 1' }),
+  );
+}
+
+/** A finite number zero or more, optionally capped (costs, latencies). */
+export function IsNonNegative(options: { fromText?: boolean; max?: number } = {}) {
+  return applyDecorators(
+    ...(options.fromText ? [ToNumber()] : []),
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number zero or more' }),
+    Min(0, { message: 'must be zero or more' }),
+    ...(options.max !== undefined ? [Max(options.max, { message: `must be at most ${options.max}` })] : []),
+  );
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsSlug, ToBoolean, ToNumber } from '../../common/validation/validators';
+import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsSlug, ToBoolean, IsFraction, IsNonNegative } from '../../common/validation/validators';
 
 export class ResolveQueryDto {
   @ApiPropertyOptional({
@@ -36,17 +36,12 @@ export class ResolveQueryDto {
 
   @ApiPropertyOptional({ description: 'Only versions costing at most this per 1K (versions without a cost are excluded).', example: 0.02, minimum: 0 })
   @IsOptional()
-  @ToNumber()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number zero or more' })
-  @Min(0, { message: 'must be a number zero or more' })
+  @IsNonNegative({ fromText: true })
   max_cost_per_1k?: number;
 
   @ApiPropertyOptional({ description: 'Only versions scoring at least this (versions without a score are excluded).', example: 0.85, minimum: 0, maximum: 1 })
   @IsOptional()
-  @ToNumber()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
-  @Min(0, { message: 'must be a number from 0 to 1' })
-  @Max(1, { message: 'must be a number from 0 to 1' })
+  @IsFraction({ fromText: true })
   min_eval_score?: number;
 
   @ApiPropertyOptional({ description: 'Only versions meeting their SLO.', type: Boolean, default: false })

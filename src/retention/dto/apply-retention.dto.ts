@@ -1,3 +1,4 @@
+import { IsId } from '../../common/validation/validators';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, Max, Min } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
@@ -5,9 +6,7 @@ import { IsOptionalButNotNull } from '../../common/validation/optional';
 export class ApplyRetentionDto {
   @ApiPropertyOptional({ description: 'Only this model; without it, every model.', example: 1, type: 'integer', minimum: 1 })
   @IsOptionalButNotNull()
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId()
   model_id?: number;
 
   @ApiPropertyOptional({

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
-import { IsAbsoluteUri, IsSemVerString, IsSha256, IsSlug, ToLowerCase } from '../../common/validation/validators';
+import { IsAbsoluteUri, IsSemVerString, IsSha256, IsSlug, ToLowerCase, IsId, IsFraction } from '../../common/validation/validators';
 
 export const MAX_COST_PER_1K = 1_000_000_000;
 
@@ -22,9 +22,7 @@ export class VersionFieldsDto {
 
   @ApiPropertyOptional({ description: 'Evaluation score from 0 to 1.', example: 0.92, minimum: 0, maximum: 1, nullable: true, type: Number })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
-  @Min(0, { message: 'must be a number from 0 to 1' })
-  @Max(1, { message: 'must be a number from 0 to 1' })
+  @IsFraction()
   eval_score?: number | null;
 
   @ApiPropertyOptional({ description: 'Whether the version meets its SLO.', example: true, default: true })
@@ -69,9 +67,7 @@ export class VersionFieldsDto {
 
 export class CreateVersionDto extends VersionFieldsDto {
   @ApiProperty({ description: 'Id of the model this is a version of.', example: 1, type: 'integer', minimum: 1 })
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId()
   model_id: number;
 
   @ApiProperty({ description: 'SHA-256 of the artifact: 64 hex characters (stored lowercase). Unique per model.', example: 'a1b2c3d4e5f6789012345678901234567890123456789012345678901234abcd' })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
-import { IsSlug, ToBoolean, ToInteger, ToNumber } from '../../common/validation/validators';
+import { IsSlug, ToBoolean, IsId, IsFraction, IsNonNegative } from '../../common/validation/validators';
 
 export const VERSION_SORTS = ['created_at', '-created_at', 'version', '-version', 'eval_score', '-eval_score', 'cost_per_1k', '-cost_per_1k'] as const;
 export type VersionSort = (typeof VERSION_SORTS)[number];
@@ -9,10 +9,7 @@ export type VersionSort = (typeof VERSION_SORTS)[number];
 export class ListVersionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only versions of this model.', type: 'integer', example: 1 })
   @IsOptional()
-  @ToInteger()
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
-  @Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' })
+  @IsId({ fromText: true })
   model_id?: number;
 
   @ApiPropertyOptional({ description: 'Only versions in this region.', example: 'us-east-1' })
@@ -47,17 +44,12 @@ export class ListVersionsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ description: 'Only versions with eval_score at least this (versions without a score are excluded).', example: 0.8, minimum: 0, maximum: 1 })
   @IsOptional()
-  @ToNumber()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' })
-  @Min(0, { message: 'must be a number from 0 to 1' })
-  @Max(1, { message: 'must be a number from 0 to 1' })
+  @IsFraction({ fromText: true })
   min_eval_score?: number;
 
   @ApiPropertyOptional({ description: 'Only versions with cost_per_1k at most this (versions without a cost are excluded).', example: 0.05, minimum: 0 })
   @IsOptional()
-  @ToNumber()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number zero or more' })
-  @Min(0, { message: 'must be a number zero or more' })
+  @IsNonNegative({ fromText: true })
   max_cost_per_1k?: number;
 
   @ApiPropertyOptional({
