@@ -37,6 +37,12 @@ describe('HTTP contract (hostile input, headers, OpenAPI)', () => {
       expect(response.headers['content-type']).toMatch(/problem\+json/);
     });
 
+    it('deeply nested JSON → 400, not a stack overflow', async () => {
+      const body = `{"name":"x","task":"generation","description":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+      const problem = expectProblem(await sut.http.post('/models').set('Content-Type', 'application/json').send(body), 400, 'validation-error');
+      expect(problem.errors).toEqual([{ field: '(body)', message: 'is nested more than 64 levels deep' }]);
+    });
+
     it('unknown properties → 400 naming them', async () => {
       const problem = expectProblem(await sut.http.post('/models').send({ ...makeModel(), id: 5, created_at: 'x' }), 400, 'validation-error');
       expect(problem.errors!.map((e) => e.field).sort()).toEqual(['created_at', 'id']);

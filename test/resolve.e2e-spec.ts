@@ -77,6 +77,7 @@ describe('GET /resolve/{model_name}', () => {
     expectProblem(await resolve({ version: '^3' }), 404, 'not-found');
     expectProblem(await resolve({ version: '0.9.0' }), 404, 'not-found');
     expectProblem(await resolve({ version: 'banana' }), 400, 'validation-error');
+    expectProblem(await resolve({ version: `^1.0.0-${'9'.repeat(120)}` }), 400, 'validation-error');
     expectProblem(await resolve({ version: '1.0.0', alias: 'production' }), 400, 'validation-error');
   });
 

@@ -171,6 +171,16 @@ describe('retention (no archive storage: recorded in the database only)', () => 
     }
   });
 
+  it('never purges a protected version: one pinned after it was archived stays', async () => {
+    const { model, versions } = await modelWithVersions(sut.http, sut.db, 5);
+    await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
+    await sut.http.put(`/versions/${versions[0].id}`).send({ pinned: true }).expect(200);
+    await sut.db.query(`UPDATE model_versions SET archived_at = $2::timestamptz - interval '200 days' WHERE id = ANY($1)`, [[versions[0].id, versions[1].id], clock.current]);
+    const report = await sut.http.post('/retention/apply').send({ model_id: model.id, purge: true }).expect(200);
+    expect(report.body.models[0].purged.map((p: { version_id: number }) => p.version_id)).toEqual([versions[1].id]);
+    await sut.http.get(`/versions/${versions[0].id}`).expect(200);
+  });
+
   it('restores an archived version; refuses a live one', async () => {
     const { model, versions } = await modelWithVersions(sut.http, sut.db, 4);
     await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
@@ -221,15 +231,36 @@ describe('retention (no archive storage: recorded in the database only)', () => 
     expectProblem(await sut.http.get('/retention/runs/999999'), 404, 'not-found');
   });
 
-  it('marks a run abandoned by a dead replica (no heartbeat for 10 minutes) as failed', async () => {
+  it('reports a run abandoned by a dead replica (no heartbeat for 10 minutes) as failed', async () => {
     const { rows } = await sut.db.query(
       `INSERT INTO retention_runs (trigger, storage, started_at, heartbeat_at) VALUES ('manual', 'none', now() - interval '1 hour', now() - interval '11 minutes') RETURNING id`,
     );
     const run = await sut.http.get(`/retention/runs/${rows[0].id}`).expect(200);
-    expect(run.body.status).toBe('running');
-    await sut.http.get('/retention/stats').expect(200);
-    const after = await sut.http.get(`/retention/runs/${rows[0].id}`).expect(200);
-    expect(after.body).toMatchObject({ status: 'failed', error: expect.stringContaining('abandoned') });
+    expect(run.body).toMatchObject({ status: 'failed', error: expect.stringContaining('abandoned') });
+    // The next run records it.
+    await sut.http.post('/retention/apply').send({ dry_run: true }).expect(200);
+    const stored = await sut.db.query('SELECT status FROM retention_runs WHERE id = $1', [rows[0].id]);
+    expect(stored.rows[0].status).toBe('failed');
+  });
+
+  it('reads run records whose byte totals exceed 2^53 (approximately) instead of failing', async () => {
+    const { rows } = await sut.db.query(
+      `INSERT INTO retention_runs (trigger, storage, status, archived_bytes, finished_at) VALUES ('manual', 'none', 'succeeded', 9007199254740993 * 4, now()) RETURNING id`,
+    );
+    const run = await sut.http.get(`/retention/runs/${rows[0].id}`).expect(200);
+    expect(run.body.counts.archived_bytes).toBeCloseTo(4 * 2 ** 53, -3);
+  });
+
+  it('refuses to restore while a retention run holds the lock (409)', async () => {
+    const { model, versions } = await modelWithVersions(sut.http, sut.db, 4);
+    await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
+    await sut.db.query('SELECT pg_advisory_lock($1)', [RETENTION_LOCK_KEY.toString()]);
+    try {
+      expectProblem(await sut.http.post(`/versions/${versions[0].id}/restore`), 409, 'conflict');
+    } finally {
+      await sut.db.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY.toString()]);
+    }
+    await sut.http.post(`/versions/${versions[0].id}/restore`).expect(200);
   });
 
   it('matches the policy on random catalogs: dry run = real run, never a protected version, idempotent (property)', async () => {

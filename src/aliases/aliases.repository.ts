@@ -24,8 +24,9 @@ export class AliasesRepository {
     return rows[0];
   }
 
-  async modelExists(modelId: number, manager: Queryable): Promise<boolean> {
-    const rows = await manager.query('SELECT 1 FROM models WHERE id = $1 FOR SHARE', [modelId]);
+  /** Whether the model exists; with a transaction's manager, it is locked FOR SHARE (cannot be deleted meanwhile). */
+  async modelExists(modelId: number, manager?: Queryable): Promise<boolean> {
+    const rows = await (manager ?? this.dataSource.manager).query(`SELECT 1 FROM models WHERE id = $1${manager ? ' FOR SHARE' : ''}`, [modelId]);
     return rows.length > 0;
   }
 

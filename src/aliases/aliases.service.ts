@@ -3,6 +3,8 @@ import { ApplicationError, ConflictError, RequestValidationError, ResourceNotFou
 import { AliasResponseDto } from './dto/alias.dto';
 import { AliasesRepository } from './aliases.repository';
 
+const aliasNotFound = (modelId: number, alias: string) => new ApplicationError('not-found', `Model ${modelId} has no alias ${JSON.stringify(alias)}.`);
+
 @Injectable()
 export class AliasesService {
   constructor(private readonly aliases: AliasesRepository) {}
@@ -24,18 +26,18 @@ export class AliasesService {
 
   async get(modelId: number, alias: string): Promise<AliasResponseDto> {
     const row = await this.aliases.find(modelId, alias);
-    if (!row) throw new ApplicationError('not-found', `Model ${modelId} has no alias ${JSON.stringify(alias)}.`);
+    if (!row) throw aliasNotFound(modelId, alias);
     return AliasResponseDto.fromRow(row);
   }
 
   async list(modelId: number): Promise<AliasResponseDto[]> {
     const rows = await this.aliases.listForModel(modelId);
-    if (rows.length === 0 && !(await this.aliases.modelExists(modelId, this.aliases.dataSource.manager))) throw new ResourceNotFoundError('model', modelId);
+    if (rows.length === 0 && !(await this.aliases.modelExists(modelId))) throw new ResourceNotFoundError('model', modelId);
     return rows.map(AliasResponseDto.fromRow);
   }
 
   async delete(modelId: number, alias: string): Promise<void> {
     const deleted = await this.aliases.delete(modelId, alias);
-    if (!deleted) throw new ApplicationError('not-found', `Model ${modelId} has no alias ${JSON.stringify(alias)}.`);
+    if (!deleted) throw aliasNotFound(modelId, alias);
   }
 }

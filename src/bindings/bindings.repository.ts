@@ -148,7 +148,7 @@ export class BindingsRepository {
     return {
       sql: `SELECT ${COLUMNS}, ${page.sortValueSelect}
          FROM provider_bindings b JOIN model_versions v ON v.id = b.version_id
-         ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+         ${where.where()} ORDER BY ${page.orderBy} LIMIT ${where.param(limit + 1)}`,
       params: where.params,
       fingerprint: page.fingerprint,
     };

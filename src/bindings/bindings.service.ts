@@ -57,13 +57,13 @@ export class BindingsService {
 
   update(id: number, dto: UpdateBindingDto, ifMatch: string | undefined): Promise<BindingResponseDto> {
     return this.dataSource.transaction(async (manager) => {
+      // Lock order everywhere: model, then version, then binding (deletes and retention take them so).
+      const unlocked = await this.require(id, manager, false);
+      const version = await this.bindings.lockParentVersion(unlocked.version_id, manager);
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(BindingResponseDto.fromRow(current)));
       assertImmutableUnchanged({ version_id: dto.version_id }, { ...current });
-      if (dto.status === 'active' && current.status !== 'active') {
-        const version = await this.bindings.lockParentVersion(current.version_id, manager);
-        this.assertRoutable(version!, current.version_id, 'active');
-      }
+      if (dto.status === 'active' && current.status !== 'active') this.assertRoutable(version!, current.version_id, 'active');
       const updated = await this.bindings.update(id, fieldsOf(dto), manager);
       return BindingResponseDto.fromRow(updated!);
     });
@@ -99,8 +99,8 @@ export class BindingsService {
     }
   }
 
-  private async require(id: number, manager?: Queryable): Promise<BindingRow> {
-    const row = await this.bindings.findById(id, manager, { lock: manager !== undefined });
+  private async require(id: number, manager?: Queryable, lock = manager !== undefined): Promise<BindingRow> {
+    const row = await this.bindings.findById(id, manager, { lock });
     if (!row) throw new ResourceNotFoundError('binding', id);
     return row;
   }

@@ -29,7 +29,7 @@ export async function openDedicatedClient(dataSource: DataSource, purpose: strin
     application_name: `${options.applicationName ?? 'model-registry'}:${purpose}`,
     connectionTimeoutMillis: options.connectTimeoutMS,
   });
-  // A dropped connection must not crash the process; the lock dies with it.
+  // A dropped connection must not crash the process (the lock dies with it; see withTryAdvisoryLock).
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -37,24 +37,30 @@ export async function openDedicatedClient(dataSource: DataSource, purpose: strin
 
 /**
  * Runs `work` while holding the advisory lock `key`, or returns `{ acquired: false }` at once if another
- * session holds it. The lock is released when the work ends (or its connection dies).
+ * session holds it. The lock is released when the work ends. If the lock's connection dies, the lock is
+ * gone: `signal` is aborted, and the work must stop at its next check.
  */
 export async function withTryAdvisoryLock<T>(
   dataSource: DataSource,
   key: bigint,
   purpose: string,
-  work: () => Promise<T>,
+  work: (signal: AbortSignal) => Promise<T>,
 ): Promise<{ acquired: true; result: T } | { acquired: false }> {
   const client = await openDedicatedClient(dataSource, purpose);
+  const lost = new AbortController();
+  const onLost = () => lost.abort(new Error(`the ${purpose} lock's database connection was lost`));
+  client.on('error', onLost);
+  client.on('end', onLost);
   try {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key.toString()]);
     if (!rows[0].locked) return { acquired: false };
     try {
-      return { acquired: true, result: await work() };
+      return { acquired: true, result: await work(lost.signal) };
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]).catch(() => undefined);
     }
   } finally {
+    client.off('end', onLost);
     await client.end().catch(() => undefined);
   }
 }

@@ -11,16 +11,20 @@ interface PgResult {
 }
 
 interface PgPool {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<PgResult>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<PgResult>;
 }
+
+/** Beyond this many distinct texts, further ones run unnamed (each named one is kept by every connection). */
+export const MAX_PREPARED_STATEMENTS = 500;
 
 /**
  * Queries outside transactions run as named prepared statements on the pool behind TypeORM: each
  * connection plans a statement once and then only executes it. On the registry's hot reads planning
  * cost as much as running (named statements gave ~3x the throughput of unnamed ones on the resolve
- * join). The name is derived from the text, so any query becomes a prepared one; the number of
- * distinct texts is bounded (each list query shape is one text). Results have the shape TypeORM's
- * `query` gives (rows; `[rows, count]` for UPDATE and DELETE), so repositories take either.
+ * join). The name is derived from the text, so any query becomes a prepared one. Values are always
+ * parameters, so the texts are the query shapes (a list's filters and sort): the common ones are far
+ * fewer than the cap, and rare combinations past it still work, unprepared. Results have the shape
+ * TypeORM's `query` gives (rows; `[rows, count]` for UPDATE and DELETE), so repositories take either.
  */
 @Injectable()
 export class PreparedStatements implements Queryable {
@@ -28,9 +32,9 @@ export class PreparedStatements implements Queryable {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  private nameOf(text: string): string {
+  private nameOf(text: string): string | undefined {
     let name = this.names.get(text);
-    if (!name) {
+    if (!name && this.names.size < MAX_PREPARED_STATEMENTS) {
       name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
       this.names.set(text, name);
     }
@@ -39,7 +43,8 @@ export class PreparedStatements implements Queryable {
 
   async query<T = any>(text: string, values: unknown[] = []): Promise<T> {
     const pool = (this.dataSource.driver as unknown as { master: PgPool }).master;
-    const result = await pool.query({ name: this.nameOf(text), text, values });
+    const name = this.nameOf(text);
+    const result = await pool.query(name ? { name, text, values } : { text, values });
     return (result.command === 'UPDATE' || result.command === 'DELETE' ? [result.rows, result.rowCount] : result.rows) as T;
   }
 }

@@ -25,6 +25,12 @@ export class SqlConditions {
     return condition ? this.add(sql, ...values) : this;
   }
 
+  /** A parameter outside the conditions (e.g. LIMIT): returns its placeholder. Call after the last add. */
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
   where(): string {
     return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')}` : '';
   }

@@ -87,7 +87,7 @@ export class ModelsRepository {
     const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter });
     if (page.after) where.add(page.after.sql, ...page.after.params);
     return {
-      sql: `SELECT ${COLUMNS}, ${page.sortValueSelect} FROM models m ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+      sql: `SELECT ${COLUMNS}, ${page.sortValueSelect} FROM models m ${where.where()} ORDER BY ${page.orderBy} LIMIT ${where.param(limit + 1)}`,
       params: where.params,
       fingerprint: page.fingerprint,
     };

@@ -19,8 +19,10 @@ export interface RangeBound {
 /** Length of the `major.minor.patch` part of a sort key. */
 export const CORE_KEY_LENGTH = 50;
 
-function keyOf(version: string): string {
-  return semverSortKey(parseSemVer(version)!);
+/** node-semver accepts some versions ours refuses (a pre-release number over 99 digits): then undefined. */
+function keyOf(version: string): string | undefined {
+  const parsed = parseSemVer(version);
+  return parsed && semverSortKey(parsed);
 }
 
 /** The bounds of a range such as `^1.4`, `~2.0.1`, `>=1.2 <2 || 3.x`; undefined when it is not a valid range. */
@@ -31,13 +33,14 @@ export function rangeBounds(range: string): RangeBound[] | undefined {
   } catch {
     return undefined;
   }
-  return parsed.set.map((comparators) => {
+  const bounds: RangeBound[] = [];
+  for (const comparators of parsed.set) {
     const bound: RangeBound = { low: null, lowInclusive: true, high: null, highInclusive: true, prereleaseCores: '' };
     const cores: string[] = [];
     for (const comparator of comparators) {
       if (comparator.value === '') continue; // '*': no bound
-      const version = comparator.semver.version;
-      const key = keyOf(version);
+      const key = keyOf(comparator.semver.version);
+      if (key === undefined) return undefined;
       if (comparator.semver.prerelease.length > 0) cores.push(key.slice(0, CORE_KEY_LENGTH));
       const operator = comparator.operator;
       if (operator === '>' || operator === '>=' || operator === '') {
@@ -54,8 +57,9 @@ export function rangeBounds(range: string): RangeBound[] | undefined {
       }
     }
     bound.prereleaseCores = cores.join('|');
-    return bound;
-  });
+    bounds.push(bound);
+  }
+  return bounds;
 }
 
 /** The same test PostgreSQL applies (see the resolve query), for unit tests against node-semver. */

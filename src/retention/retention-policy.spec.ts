@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { classifyVersions, effectiveRetentionCount, isPurgeable, newestFirst, type LiveVersion } from './retention-policy';
+import { classifyVersions, effectiveRetentionCount, newestFirst, purgeCutoff, type LiveVersion } from './retention-policy';
 
 const at = (iso: string) => new Date(iso);
 const version = (id: number, created: string, extra: Partial<LiveVersion> = {}): LiveVersion => ({
@@ -107,21 +107,14 @@ describe('effectiveRetentionCount', () => {
   });
 });
 
-describe('isPurgeable', () => {
-  const now = at('2026-11-26T12:00:00Z');
-  const unprotected = { pinned: false, aliased: false, has_active_binding: false };
-  const ago = (ms: number) => new Date(now.getTime() - ms);
+describe('purgeCutoff', () => {
+  const now = new Date('2026-11-26T12:00:00Z');
   const DAY = 24 * 60 * 60 * 1000;
+  const purged = (archivedAgoMs: number) => new Date(now.getTime() - archivedAgoMs).getTime() < purgeCutoff(now, 90).getTime();
 
-  it('purges only what was archived more than the purge age ago', () => {
-    expect(isPurgeable(ago(89 * DAY + 23 * 3_600_000 + 59 * 60_000), now, 90, unprotected)).toBe(false);
-    expect(isPurgeable(ago(90 * DAY), now, 90, unprotected)).toBe(false);
-    expect(isPurgeable(ago(90 * DAY + 1_000), now, 90, unprotected)).toBe(true);
-  });
-
-  it('never purges a protected version', () => {
-    expect(isPurgeable(ago(400 * DAY), now, 90, { ...unprotected, pinned: true })).toBe(false);
-    expect(isPurgeable(ago(400 * DAY), now, 90, { ...unprotected, aliased: true })).toBe(false);
-    expect(isPurgeable(ago(400 * DAY), now, 90, { ...unprotected, has_active_binding: true })).toBe(false);
+  it('purges only what was archived more than the purge age ago (exactly 90 days is kept)', () => {
+    expect(purged(89 * DAY + 23 * 3_600_000 + 59 * 60_000)).toBe(false);
+    expect(purged(90 * DAY)).toBe(false);
+    expect(purged(90 * DAY + 1_000)).toBe(true);
   });
 });

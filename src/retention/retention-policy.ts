@@ -51,11 +51,7 @@ export function effectiveRetentionCount(override: number | undefined, modelCount
   return override ?? modelCount ?? defaultCount;
 }
 
-/** Archived versions older than the purge age are purged, unless protected. Exactly `days` old is kept. */
-export function isPurgeable(archivedAt: Date, now: Date, days: number, version: Protection): boolean {
-  return !version.pinned && !version.aliased && !version.has_active_binding && archivedAt.getTime() < purgeCutoff(now, days).getTime();
-}
-
+/** Versions archived before this instant are purged (unless protected): exactly `days` old is kept. */
 export function purgeCutoff(now: Date, days: number): Date {
   return new Date(now.getTime() - days * 24 * 60 * 60 * 1000);
 }

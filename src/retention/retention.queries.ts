@@ -22,7 +22,6 @@ export class RetentionQueries {
   ) {}
 
   async stats(): Promise<RetentionStatsDto> {
-    await this.retention.closeAbandonedRuns();
     const [totals, eligible, runs] = await Promise.all([
       this.retention.totals(),
       this.retention.eligibleNow(this.config.defaultRetentionCount, 20),

@@ -11,7 +11,7 @@ export interface BatchModel {
   keep: number;
 }
 
-/** A live version with its rank among its model's live versions (1 = newest). */
+/** A live version, with what protects it. Batches come ordered by model, newest first. */
 export interface RankedVersion {
   id: number;
   model_id: number;
@@ -22,7 +22,6 @@ export interface RankedVersion {
   has_active_binding: boolean;
   artifact_uri: string | null;
   size_bytes: number | null;
-  rank: number;
 }
 
 export interface PurgeCandidate {
@@ -81,10 +80,15 @@ const UNPROTECTED =
 
 /** A run still marked running whose heartbeat is this old was abandoned by a replica that died. */
 export const ABANDONED_AFTER = '10 minutes';
+const ABANDONED_ERROR = 'abandoned: the instance running it stopped';
 
+/** A run whose replica died mid-run reads as failed once its heartbeat is old (closeAbandonedRuns records it on the next run). */
+const ABANDONED = `status = 'running' AND heartbeat_at < now() - interval '${ABANDONED_AFTER}'`;
 const RUN_COLUMNS =
-  'id, trigger, scheduled_for, status, dry_run, purge, model_id, retention_count, storage, instance, started_at, heartbeat_at, finished_at, ' +
-  'duration_ms, models_count, kept_count, archived_count, archived_bytes, failed_count, purged_count, failures, error';
+  `id, trigger, scheduled_for, CASE WHEN ${ABANDONED} THEN 'failed' ELSE status END AS status, dry_run, purge, model_id, retention_count, ` +
+  `storage, instance, started_at, heartbeat_at, CASE WHEN ${ABANDONED} THEN heartbeat_at ELSE finished_at END AS finished_at, duration_ms, ` +
+  `models_count, kept_count, archived_count, archived_bytes, failed_count, purged_count, failures, ` +
+  `CASE WHEN ${ABANDONED} THEN '${ABANDONED_ERROR}' ELSE error END AS error`;
 
 @Injectable()
 export class RetentionRepository {
@@ -107,7 +111,7 @@ export class RetentionRepository {
     );
     if (models.length === 0) return { models, versions: [] };
     const versions: RankedVersion[] = await this.dataSource.query(
-      `SELECT r.id, r.model_id, r.version, r.created_at, r.pinned, r.artifact_uri, r.size_bytes, r.rank::int AS rank,
+      `SELECT r.id, r.model_id, r.version, r.created_at, r.pinned, r.artifact_uri, r.size_bytes,
               EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = r.id) AS aliased,
               EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = r.id AND b.status = 'active') AS has_active_binding
          FROM (SELECT v.id, v.model_id, v.version, v.created_at, v.pinned, v.artifact_uri, v.size_bytes,
@@ -155,18 +159,26 @@ export class RetentionRepository {
     );
   }
 
-  /** Deletes purged versions (their inactive bindings go with them), re-checking each under lock. */
-  async deletePurged(ids: number[], cutoff: Date): Promise<number[]> {
+  /**
+   * Purges versions in one transaction: locks them, keeps those still purgeable (archived before the
+   * cutoff, unprotected), lets `removeArchived` delete each one's archived object (false: keep the
+   * row), then deletes the rows (their inactive bindings go with them). Returns the versions purged.
+   */
+  async purge(ids: number[], cutoff: Date, removeArchived: (version: PurgeCandidate) => Promise<boolean>): Promise<PurgeCandidate[]> {
     if (ids.length === 0) return [];
     return this.dataSource.transaction(async (manager) => {
       // The change feed reports these deletions as purges (see the events triggers).
       await manager.query(`SELECT set_config('model_registry.event_reason', 'purge', true)`);
       await manager.query('SELECT id FROM model_versions WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [ids]);
-      const [rows]: [{ id: number }[], number] = await manager.query(
-        `DELETE FROM model_versions v WHERE v.id = ANY($1::bigint[]) AND v.archived_at < $2 AND ${UNPROTECTED} RETURNING v.id`,
+      const purgeable: PurgeCandidate[] = await manager.query(
+        `SELECT v.id, v.model_id, v.version, v.archive_uri, v.archived_at FROM model_versions v
+          WHERE v.id = ANY($1::bigint[]) AND v.archived_at < $2 AND ${UNPROTECTED} ORDER BY v.archived_at, v.id`,
         [ids, cutoff],
       );
-      return rows.map((row) => row.id);
+      const removed: PurgeCandidate[] = [];
+      for (const version of purgeable) if (await removeArchived(version)) removed.push(version);
+      if (removed.length > 0) await manager.query('DELETE FROM model_versions WHERE id = ANY($1::bigint[])', [removed.map((v) => v.id)]);
+      return removed;
     });
   }
 
@@ -232,8 +244,7 @@ export class RetentionRepository {
   /** Runs left "running" by a replica that died are marked failed, so they do not look alive forever. */
   async closeAbandonedRuns(): Promise<void> {
     await this.dataSource.query(
-      `UPDATE retention_runs SET status = 'failed', finished_at = heartbeat_at, error = 'abandoned: the instance running it stopped'
-        WHERE status = 'running' AND heartbeat_at < now() - interval '${ABANDONED_AFTER}'`,
+      `UPDATE retention_runs SET status = 'failed', finished_at = heartbeat_at, error = '${ABANDONED_ERROR}' WHERE ${ABANDONED}`,
     );
   }
 
@@ -275,12 +286,10 @@ export class RetentionRepository {
                 row_number() OVER (PARTITION BY v.model_id ORDER BY v.created_at DESC, v.id DESC) AS rank
            FROM model_versions v WHERE v.archived_at IS NULL),
        eligible AS (
-         SELECT r.model_id, count(*)::int AS eligible
-           FROM ranked r JOIN models m ON m.id = r.model_id
-          WHERE r.rank > COALESCE(m.retention_count::int, $1::int) AND NOT r.pinned
-            AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = r.id)
-            AND NOT EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = r.id AND b.status = 'active')
-          GROUP BY r.model_id)
+         SELECT v.model_id, count(*)::int AS eligible
+           FROM ranked v JOIN models m ON m.id = v.model_id
+          WHERE v.rank > COALESCE(m.retention_count::int, $1::int) AND ${UNPROTECTED}
+          GROUP BY v.model_id)
        SELECT e.model_id, m.name AS model_name, e.eligible, sum(e.eligible) OVER ()::int AS total
          FROM eligible e JOIN models m ON m.id = e.model_id
         ORDER BY e.eligible DESC, e.model_id LIMIT $2`,

@@ -46,9 +46,16 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
     return this.job ? this.job.nextDate().toJSDate() : undefined;
   }
 
-  /** The instant this tick was scheduled for, identical on every replica whatever their timer lag. */
+  /**
+   * The instant this tick was scheduled for (the latest one not after it, allowing a second of early
+   * firing), identical on every replica whatever their timer lag, up to a minute.
+   */
   slotOf(firedAt: Date): Date {
-    return new CronTime(this.config.cron, 'UTC').getNextDateFrom(new Date(firedAt.getTime() - 2_000)).toJSDate();
+    const cron = new CronTime(this.config.cron, 'UTC');
+    const limit = firedAt.getTime() + 1_000;
+    let slot = cron.getNextDateFrom(new Date(firedAt.getTime() - 60_000)).toJSDate();
+    for (let next = cron.getNextDateFrom(slot).toJSDate(); next.getTime() <= limit; next = cron.getNextDateFrom(next).toJSDate()) slot = next;
+    return slot;
   }
 
   private tick(): void {
@@ -58,7 +65,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
       .apply({ trigger: 'scheduled', scheduledFor, dryRun: false, purge: true })
       .then(async (report) => {
         if (!report) {
-          this.logger.debug({ scheduled_for: scheduledFor.toISOString() }, 'retention slot already taken by another replica');
+          this.logger.debug({ scheduled_for: scheduledFor.toISOString() }, 'retention slot not run here: another replica claimed it, or another run held the lock');
           return;
         }
         // The replica that ran the slot also prunes the change feed.

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { MetricService } from 'nestjs-otel';
 import type { ConfigType } from '@nestjs/config';
-import { ApplicationError, ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
+import { ApplicationError, ConflictError, ResourceNotFoundError, ServiceUnavailableError } from '../common/errors/application.error';
 import { Clock } from '../common/clock';
 import { retentionConfig } from '../config/retention.config';
 import { withTryAdvisoryLock } from '../database/dedicated-client';
@@ -14,7 +14,7 @@ import type { ArchivedVersionDto, FailedVersionDto, KeptVersionDto, ModelRetenti
 import { classifyVersions, effectiveRetentionCount, purgeCutoff } from './retention-policy';
 import { RetentionRepository, type RankedVersion, type RunCounts } from './retention.repository';
 import type { RunStatus, RunTrigger } from './retention-run.entity';
-import { ARCHIVE_STORAGE, ArchivedArtifactMissingError, ArchiveRestorePendingError, describeStorageError, type ArchiveStorage } from './storage/archive-storage';
+import { ARCHIVE_STORAGE, ArchivedArtifactMissingError, ArchiveRestorePendingError, storageFailureReason, type ArchiveStorage } from './storage/archive-storage';
 
 /** pg_advisory_lock key: one real (non-dry) retention run at a time across replicas. */
 export const RETENTION_LOCK_KEY = 7_218_342_961_553_120_002n;
@@ -144,7 +144,7 @@ export class RetentionService {
     });
     if (runId === undefined) return undefined;
 
-    const execute = () => this.execute(runId, options);
+    const execute = (signal?: AbortSignal) => this.execute(runId, options, signal);
     if (options.dryRun) return execute();
     const locked = await withTryAdvisoryLock(this.retention.dataSource, RETENTION_LOCK_KEY, 'retention', execute);
     if (locked.acquired) return locked.result;
@@ -153,12 +153,13 @@ export class RetentionService {
     return undefined;
   }
 
-  private async execute(runId: number, options: ApplyOptions): Promise<RetentionReportDto> {
+  /** `signal` aborts when the cluster-wide lock is lost: the run stops at its next batch. */
+  private async execute(runId: number, options: ApplyOptions, signal?: AbortSignal): Promise<RetentionReportDto> {
     const startedAt = this.clock.now();
     const report = new RunReport();
     try {
-      await this.archivePass(runId, options, report, startedAt);
-      if (options.purge) await this.purgePass(options, report, startedAt);
+      await this.archivePass(runId, options, report, startedAt, signal);
+      if (options.purge) await this.purgePass(options, report, startedAt, signal);
     } catch (error) {
       // Storage failures are caught per version; anything here is unexpected (a database error, a
       // bug): its text stays in the server log, and the run record (which clients read) says where to look.
@@ -189,9 +190,10 @@ export class RetentionService {
   }
 
   /** Model batch by model batch: rank (SQL window function), classify, archive. */
-  private async archivePass(runId: number, options: ApplyOptions, report: RunReport, now: Date): Promise<void> {
+  private async archivePass(runId: number, options: ApplyOptions, report: RunReport, now: Date, signal?: AbortSignal): Promise<void> {
     let afterModelId = 0;
     for (;;) {
+      signal?.throwIfAborted();
       const { models, versions } = await this.retention.rankBatch({
         afterModelId,
         limit: this.config.batchSize,
@@ -246,7 +248,8 @@ export class RetentionService {
           await this.storage.copyToArchive(p.version.artifact_uri!, p.archiveUri!);
           copied.add(p.version.id);
         } catch (error) {
-          report.fail(p.entry, { version_id: p.version.id, version: p.version.version, error: describeStorageError(error) });
+          this.logger.warn({ version_id: p.version.id, err: error }, 'could not copy an artifact to the archive');
+          report.fail(p.entry, { version_id: p.version.id, version: p.version.version, error: storageFailureReason(error) });
         }
       });
     }
@@ -277,7 +280,8 @@ export class RetentionService {
         try {
           await this.storage.delete(version.artifact_uri!);
         } catch (error) {
-          archived.warning = `archived, but the original could not be deleted: ${describeStorageError(error)}`;
+          this.logger.warn({ version_id: version.id, err: error }, 'archived, but the original artifact could not be deleted');
+          archived.warning = `archived, but the original could not be deleted: ${storageFailureReason(error)}`;
         }
       }
       entry.archived.push(archived);
@@ -286,12 +290,16 @@ export class RetentionService {
     }
   }
 
-  /** Archived versions past the purge age: their archived object is deleted, then the row. */
-  private async purgePass(options: ApplyOptions, report: RunReport, now: Date): Promise<void> {
+  /**
+   * Archived versions past the purge age: each batch is locked and re-checked first (a version pinned
+   * meanwhile is left alone), then its archived objects are deleted, then its rows, in one transaction.
+   */
+  private async purgePass(options: ApplyOptions, report: RunReport, now: Date, signal?: AbortSignal): Promise<void> {
     const cutoff = purgeCutoff(now, this.config.purgeDays);
     let after: { archivedAt: Date; id: number } | undefined;
     const models = new Map<number, { id: number; name: string; keep: number }>();
     for (;;) {
+      signal?.throwIfAborted();
       const candidates = await this.retention.purgeCandidates({ cutoff, after, limit: this.config.batchSize, modelId: options.modelId });
       if (candidates.length === 0) return;
       const last = candidates[candidates.length - 1];
@@ -303,28 +311,27 @@ export class RetentionService {
       }
       const entryOf = (modelId: number) => report.entry(models.get(modelId)!);
 
-      const deletable: number[] = [];
-      for (const candidate of candidates) {
-        const owned = candidate.archive_uri !== null && this.storage.owns(candidate.archive_uri);
-        if (!options.dryRun && owned) {
-          try {
-            await this.storage.delete(candidate.archive_uri!);
-          } catch (error) {
-            report.fail(entryOf(candidate.model_id), { version_id: candidate.id, version: candidate.version, error: `not purged: ${describeStorageError(error)}` });
-            continue;
-          }
-        }
-        deletable.push(candidate.id);
-      }
-      const purged = new Set(options.dryRun ? deletable : await this.retention.deletePurged(deletable, cutoff));
-      for (const candidate of candidates.filter((c) => purged.has(c.id))) {
+      const purged = options.dryRun
+        ? candidates
+        : await this.retention.purge(candidates.map((c) => c.id), cutoff, async (version) => {
+            if (version.archive_uri === null || !this.storage.owns(version.archive_uri)) return true;
+            try {
+              await this.storage.delete(version.archive_uri);
+              return true;
+            } catch (error) {
+              this.logger.warn({ version_id: version.id, err: error }, 'could not delete an archived artifact');
+              report.fail(entryOf(version.model_id), { version_id: version.id, version: version.version, error: `not purged: ${storageFailureReason(error)}` });
+              return false;
+            }
+          });
+      for (const version of purged) {
         const purgedVersion: PurgedVersionDto = {
-          version_id: candidate.id,
-          version: candidate.version,
-          archive_uri: candidate.archive_uri,
-          archived_at: candidate.archived_at.toISOString(),
+          version_id: version.id,
+          version: version.version,
+          archive_uri: version.archive_uri,
+          archived_at: version.archived_at.toISOString(),
         };
-        entryOf(candidate.model_id).purged.push(purgedVersion);
+        entryOf(version.model_id).purged.push(purgedVersion);
         report.totals.purged++;
       }
     }
@@ -332,9 +339,16 @@ export class RetentionService {
 
   /**
    * Brings an archived (not yet purged) version back: the artifact is copied back to its original
-   * place, then the version is live again, then the archived copy is deleted.
+   * place, then the version is live again, then the archived copy is deleted. Under the retention lock,
+   * so it cannot interleave with a run that is archiving or purging the same version.
    */
   async restore(versionId: number): Promise<VersionResponseDto> {
+    const locked = await withTryAdvisoryLock(this.retention.dataSource, RETENTION_LOCK_KEY, 'restore', () => this.restoreLocked(versionId));
+    if (!locked.acquired) throw new RetentionRunInProgressError();
+    return locked.result;
+  }
+
+  private async restoreLocked(versionId: number): Promise<VersionResponseDto> {
     const current = await this.versions.findById(versionId);
     if (!current) throw new ResourceNotFoundError('version', versionId);
     if (current.archived_at === null) throw new ConflictError(`Version ${versionId} is not archived.`);
@@ -345,16 +359,19 @@ export class RetentionService {
         await this.storage.restoreFromArchive(current.archive_uri!, current.artifact_uri!);
       } catch (error) {
         if (error instanceof ArchiveRestorePendingError) {
-          throw new ApplicationError('conflict', `${error.message} Retry once it is readable (typically hours).`, undefined, { restore_pending: true });
+          throw new ApplicationError('conflict', 'The archived artifact is in cold storage; a restore has been requested. Retry once it is readable (typically hours).', undefined, {
+            restore_pending: true,
+          });
         }
-        if (error instanceof ArchivedArtifactMissingError) throw new ConflictError(`${error.message} The version cannot be restored.`);
-        throw error;
+        if (error instanceof ArchivedArtifactMissingError) throw new ConflictError('The archived artifact does not exist: the version cannot be restored.');
+        this.logger.warn({ version_id: versionId, err: error }, 'could not restore an artifact from the archive');
+        throw new ServiceUnavailableError(`The archive storage could not restore the artifact (${storageFailureReason(error)}). Retry later.`);
       }
     }
     const restored = await this.retention.dataSource.transaction(async (manager) => {
-      const locked = await this.retention.lockVersion(versionId, manager);
-      if (!locked) throw new ResourceNotFoundError('version', versionId);
-      if (locked.archived_at === null) throw new ConflictError(`Version ${versionId} is not archived.`);
+      const row = await this.retention.lockVersion(versionId, manager);
+      if (!row) throw new ResourceNotFoundError('version', versionId);
+      if (row.archived_at === null) throw new ConflictError(`Version ${versionId} is not archived.`);
       await this.retention.markRestored(versionId, manager, this.clock.now());
       return (await this.versions.findById(versionId, manager))!;
     });

@@ -33,7 +33,10 @@ export class HandlerSpanInterceptor implements NestInterceptor {
           },
         }),
       );
-      return () => subscription.unsubscribe();
+      return () => {
+        subscription.unsubscribe();
+        if (span.isRecording()) span.end();
+      };
     });
   }
 }

@@ -125,7 +125,7 @@ export function versionListQuery(filter: VersionFilter, sort: VersionSort, limit
   const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter });
   if (page.after) where.add(page.after.sql, ...page.after.params);
   return {
-    sql: `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${limit + 1}`,
+    sql: `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${where.param(limit + 1)}`,
     params: where.params,
     fingerprint: page.fingerprint,
   };

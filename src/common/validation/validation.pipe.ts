@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { RequestValidationError, type FieldError } from '../errors/application.error';
 
 /**
@@ -23,9 +23,32 @@ function stripProperty(message: string, property: string): string {
   return message.startsWith(`${property} `) ? message.slice(property.length + 1) : message;
 }
 
+/** Deeper JSON is refused before transformation (class-transformer recurses, and would overflow the stack). */
+export const MAX_JSON_DEPTH = 64;
+
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+class DepthLimitedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
+      throw new RequestValidationError([{ field: metadata.type === 'body' ? '(body)' : `(${metadata.type})`, message: `is nested more than ${MAX_JSON_DEPTH} levels deep` }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** The one validation pipe of the app: unknown properties are rejected, types are converted. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new DepthLimitedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

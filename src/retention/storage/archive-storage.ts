@@ -36,11 +36,15 @@ export function prefixMapping(prefix: string, artifactUri: string): string {
   return prefix + artifactUri.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
 }
 
-/** Errors from storage, shortened for run reports (no stack traces, no credentials). */
-export function describeStorageError(error: unknown): string {
-  if (error instanceof Error) {
-    const name = (error as { name?: string; Code?: string }).Code ?? error.name;
-    return `${name && name !== 'Error' ? `${name}: ` : ''}${error.message}`.slice(0, 300);
-  }
-  return String(error).slice(0, 300);
+/**
+ * Why a storage operation failed, as a fixed category a client may see. Storage errors carry paths,
+ * bucket names and endpoints, so their text goes to the service log only.
+ */
+export function storageFailureReason(error: unknown): string {
+  const e = (error ?? {}) as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  if (e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.name === 'NotFound' || status === 404) return 'not_found: the artifact does not exist';
+  if (e.code === 'EACCES' || e.code === 'EPERM' || e.name === 'AccessDenied' || status === 403) return 'access_denied: the service is not allowed to read or write it';
+  if (e.name === 'InvalidObjectState') return 'cold_storage: the object is in an archive storage class and must be restored first';
+  return 'storage_error: the storage failed (details in the service log)';
 }

@@ -40,8 +40,9 @@ export class FileArchiveStorage implements ArchiveStorage {
     const archived = filePath(archiveUri)!;
     try {
       await stat(archived);
-    } catch {
-      throw new ArchivedArtifactMissingError(archiveUri);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ArchivedArtifactMissingError(archiveUri);
+      throw error;
     }
     await this.copy(archived, filePath(artifactUri)!);
   }
