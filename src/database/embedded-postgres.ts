@@ -217,7 +217,8 @@ function run(command: string, args: string[], runAs: RunAs): Promise<void> {
   });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { EmbeddedPostgres, isAlive } from '../../src/database/embedded-postgres';
 import { migrateDatabase } from '../../src/database/migration-runner';
 import { EMBEDDED_TEST_DIR, EMBEDDED_TEST_PORT, TEST_DB_PREFIX, TEST_ENV, withAdminClient, type ServerConnection } from './test-database';
 
@@ -67,15 +67,6 @@ async function dropStaleTestDatabases(server: ServerConnection): Promise<void> {
       await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`);
     }
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

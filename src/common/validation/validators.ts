@@ -173,3 +173,12 @@ export function IsNonNegative(options: { fromText?: boolean; max?: number } = {}
     ...(options.max !== undefined ? [Max(options.max, { message: `must be at most ${options.max}` })] : []),
   );
 }
+
+/** How many newest versions retention keeps: an integer from 1 to 10. */
+export function IsRetentionCount() {
+  return applyDecorators(
+    IsInt({ message: 'must be an integer from 1 to 10' }),
+    Min(1, { message: 'must be an integer from 1 to 10' }),
+    Max(10, { message: 'must be an integer from 1 to 10' }),
+  );
+}

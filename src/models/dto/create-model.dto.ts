@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
-import { IsModelName, IsSlug } from '../../common/validation/validators';
+import { IsModelName, IsSlug, IsRetentionCount } from '../../common/validation/validators';
 
 export const KNOWN_TASKS = ['generation', 'chat', 'embedding', 'moderation', 'classification', 'rerank', 'transcription', 'speech', 'vision', 'image-generation'];
 export const DEFAULT_SUBJECT = 'general';
@@ -54,8 +54,6 @@ export class CreateModelDto {
     type: 'integer',
   })
   @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 10' })
-  @Min(1, { message: 'must be an integer from 1 to 10' })
-  @Max(10, { message: 'must be an integer from 1 to 10' })
+  @IsRetentionCount()
   retention_count?: number | null;
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
-import { IsModelName, IsSlug } from '../../common/validation/validators';
+import { IsModelName, IsSlug, IsRetentionCount } from '../../common/validation/validators';
 
 /** Partial update: only the fields present change. `description: null` clears the description. */
 export class UpdateModelDto {
@@ -38,8 +38,6 @@ export class UpdateModelDto {
     type: 'integer',
   })
   @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 10' })
-  @Min(1, { message: 'must be an integer from 1 to 10' })
-  @Max(10, { message: 'must be an integer from 1 to 10' })
+  @IsRetentionCount()
   retention_count?: number | null;
 }

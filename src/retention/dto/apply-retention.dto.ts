@@ -1,6 +1,6 @@
-import { IsId } from '../../common/validation/validators';
+import { IsId, IsRetentionCount } from '../../common/validation/validators';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { IsBoolean } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
 
 export class ApplyRetentionDto {
@@ -17,9 +17,7 @@ export class ApplyRetentionDto {
     type: 'integer',
   })
   @IsOptionalButNotNull()
-  @IsInt({ message: 'must be an integer from 1 to 10' })
-  @Min(1, { message: 'must be an integer from 1 to 10' })
-  @Max(10, { message: 'must be an integer from 1 to 10' })
+  @IsRetentionCount()
   retention_count?: number;
 
   @ApiPropertyOptional({ description: 'Report what would happen without changing anything.', default: false })
