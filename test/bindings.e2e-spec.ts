@@ -33,6 +33,11 @@ describe('bindings', () => {
         success_rate: null,
         last_used_at: null,
         usage_samples: 0,
+        labels: {},
+        pricing: null,
+        context_window: null,
+        max_output_tokens: null,
+        capabilities: [],
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

@@ -24,6 +24,7 @@ describe('models', () => {
         description: 'GPT-4 Turbo model for general text generation',
         retention_count: null,
         aliases: {},
+        labels: {},
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         updated_at: expect.any(String),
       });

@@ -45,6 +45,9 @@ describe('versions', () => {
         updated_at: expect.any(String),
         archived_at: null,
         aliases: [],
+        labels: {},
+        source: null,
+        metadata: {},
       });
       expect(response.headers.location).toBe(`/versions/${response.body.id}`);
     });

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { formatSelector, type Requirement } from '../common/labels/selector';
+import { selectorCondition } from '../common/labels/selector-sql';
 import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
 import { PreparedStatements } from '../database/prepared-statements';
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
@@ -19,8 +21,21 @@ export interface BindingRow {
   success_rate: number | null;
   last_used_at: Date | null;
   usage_samples: number;
+  labels: Record<string, string>;
+  input_per_1m_tokens: number | null;
+  output_per_1m_tokens: number | null;
+  currency: string | null;
+  context_window: number | null;
+  max_output_tokens: number | null;
+  capabilities: string[];
   created_at: Date;
   updated_at: Date;
+}
+
+export interface Pricing {
+  input_per_1m_tokens: number;
+  output_per_1m_tokens: number;
+  currency: string;
 }
 
 export interface BindingFields {
@@ -31,6 +46,12 @@ export interface BindingFields {
   endpoint_url?: string | null;
   avg_latency_ms?: number | null;
   success_rate?: number | null;
+  labels?: Record<string, string>;
+  /** null clears the pricing. */
+  pricing?: Pricing | null;
+  context_window?: number | null;
+  max_output_tokens?: number | null;
+  capabilities?: string[];
 }
 
 export interface NewBinding extends BindingFields {
@@ -44,6 +65,7 @@ export interface BindingFilter {
   model_id?: number;
   provider?: string;
   status?: BindingStatus;
+  selector?: Requirement[];
 }
 
 /** The version a binding hangs off, as far as binding rules care. */
@@ -54,7 +76,8 @@ export interface ParentVersion {
 
 const COLUMNS =
   'b.id, b.version_id, v.model_id, b.provider, b.provider_model_id, b.status, b.config, b.endpoint_url, ' +
-  'b.avg_latency_ms, b.success_rate, b.last_used_at, b.usage_samples, b.created_at, b.updated_at';
+  'b.avg_latency_ms, b.success_rate, b.last_used_at, b.usage_samples, b.labels, b.input_per_1m_tokens, b.output_per_1m_tokens, b.currency, ' +
+  'b.context_window, b.max_output_tokens, b.capabilities, b.created_at, b.updated_at';
 
 const SORTS: SortAllowList = withDescending({
   created_at: { expression: 'b.created_at', cast: 'timestamptz' },
@@ -63,7 +86,8 @@ const SORTS: SortAllowList = withDescending({
   success_rate: { expression: 'COALESCE(b.success_rate, -1)', cast: 'float8' },
 });
 
-const FIELD_COLUMNS: Record<keyof BindingFields, string> = {
+/** The columns an update may set: the fields, with `pricing` spread over its three columns. */
+const FIELD_COLUMNS: Record<Exclude<keyof BindingFields, 'pricing'> | keyof Pricing, string> = {
   provider: 'provider',
   provider_model_id: 'provider_model_id',
   status: 'status',
@@ -71,7 +95,20 @@ const FIELD_COLUMNS: Record<keyof BindingFields, string> = {
   endpoint_url: 'endpoint_url',
   avg_latency_ms: 'avg_latency_ms',
   success_rate: 'success_rate',
+  labels: 'labels',
+  input_per_1m_tokens: 'input_per_1m_tokens',
+  output_per_1m_tokens: 'output_per_1m_tokens',
+  currency: 'currency',
+  context_window: 'context_window',
+  max_output_tokens: 'max_output_tokens',
+  capabilities: 'capabilities',
 };
+
+/** The pricing columns of a change: undefined (unchanged), all null (cleared) or all set. */
+function pricingColumns(pricing: Pricing | null | undefined): Partial<Record<keyof Pricing, unknown>> {
+  if (pricing === undefined) return {};
+  return { input_per_1m_tokens: pricing?.input_per_1m_tokens ?? null, output_per_1m_tokens: pricing?.output_per_1m_tokens ?? null, currency: pricing?.currency ?? null };
+}
 
 /** Folds usage into a binding's moving averages ($1 id; see applyUsageParams). */
 export const APPLY_USAGE_SQL = `WITH b AS (
@@ -110,8 +147,10 @@ export class BindingsRepository {
   async insert(binding: NewBinding, manager: Queryable): Promise<BindingRow> {
     const rows: BindingRow[] = await manager.query(
       `WITH b AS (
-         INSERT INTO provider_bindings (version_id, provider, provider_model_id, status, config, endpoint_url, avg_latency_ms, success_rate)
-         VALUES ($1, $2, $3, COALESCE($4, 'active'), COALESCE($5::jsonb, '{}'::jsonb), $6, $7, $8)
+         INSERT INTO provider_bindings (version_id, provider, provider_model_id, status, config, endpoint_url, avg_latency_ms, success_rate,
+                                        labels, input_per_1m_tokens, output_per_1m_tokens, currency, context_window, max_output_tokens, capabilities)
+         VALUES ($1, $2, $3, COALESCE($4, 'active'), COALESCE($5::jsonb, '{}'::jsonb), $6, $7, $8,
+                 COALESCE($9::jsonb, '{}'::jsonb), $10, $11, $12, $13, $14, COALESCE($15::text[], '{}'))
          RETURNING *)
        SELECT ${COLUMNS} FROM b JOIN model_versions v ON v.id = b.version_id`,
       [
@@ -123,6 +162,13 @@ export class BindingsRepository {
         binding.endpoint_url ?? null,
         binding.avg_latency_ms ?? null,
         binding.success_rate ?? null,
+        binding.labels === undefined ? null : JSON.stringify(binding.labels),
+        binding.pricing?.input_per_1m_tokens ?? null,
+        binding.pricing?.output_per_1m_tokens ?? null,
+        binding.pricing?.currency ?? null,
+        binding.context_window ?? null,
+        binding.max_output_tokens ?? null,
+        binding.capabilities ?? null,
       ],
     );
     return rows[0];
@@ -143,7 +189,9 @@ export class BindingsRepository {
       .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
       .addIf(filter.provider !== undefined, 'b.provider = ?', filter.provider)
       .addIf(filter.status !== undefined, 'b.status = ?', filter.status);
-    const page = keyset(sort, SORTS, 'b.id', pageToken, { ...filter });
+    const selector = selectorCondition(filter.selector ?? [], 'b.labels', (value) => where.param(value));
+    if (selector) where.add(selector);
+    const page = keyset(sort, SORTS, 'b.id', pageToken, { ...filter, selector: filter.selector && formatSelector(filter.selector) });
     if (page.after) where.add(page.after.sql, ...page.after.params);
     return {
       sql: `SELECT ${COLUMNS}, ${page.sortValueSelect}
@@ -162,7 +210,9 @@ export class BindingsRepository {
 
 
   async update(id: number, changes: BindingFields, manager: Queryable): Promise<BindingRow | undefined> {
-    const values = { ...changes, config: changes.config === undefined ? undefined : JSON.stringify(changes.config) };
+    const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
+    const { pricing, ...rest } = changes;
+    const values = { ...rest, config: json(changes.config), labels: json(changes.labels), ...pricingColumns(pricing) };
     const set = setClause(values, FIELD_COLUMNS, 2);
     if (!set) return this.findById(id, manager);
     const rows: BindingRow[] = await manager.query(

@@ -14,6 +14,9 @@ import type { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
 import type { ReportUsageDto } from './dto/report-usage.dto';
 import type { UpdateBindingDto } from './dto/update-binding.dto';
 import { ewmaUpdate } from './usage';
+import { normalizeCapabilities } from './capabilities';
+import { DEFAULT_CURRENCY } from './dto/pricing.dto';
+import { parseSelector } from '../common/labels/selector';
 import { BindingsRepository, type BindingFields, type BindingRow, type ParentVersion } from './bindings.repository';
 
 function fieldsOf(dto: BindingFieldsDto & { provider?: string; provider_model_id?: string }): BindingFields {
@@ -25,6 +28,11 @@ function fieldsOf(dto: BindingFieldsDto & { provider?: string; provider_model_id
     endpoint_url: dto.endpoint_url,
     avg_latency_ms: dto.avg_latency_ms,
     success_rate: dto.success_rate,
+    labels: dto.labels,
+    pricing: dto.pricing && { input_per_1m_tokens: dto.pricing.input_per_1m_tokens, output_per_1m_tokens: dto.pricing.output_per_1m_tokens, currency: dto.pricing.currency ?? DEFAULT_CURRENCY },
+    context_window: dto.context_window,
+    max_output_tokens: dto.max_output_tokens,
+    capabilities: dto.capabilities && normalizeCapabilities(dto.capabilities),
   };
 }
 
@@ -51,8 +59,8 @@ export class BindingsService {
   }
 
   list(query: ListBindingsQueryDto): Promise<Page<BindingResponseDto>> {
-    const { limit, page_token, sort, ...filter } = query;
-    return this.bindings.listPage(filter, sort, limit, page_token, BindingResponseDto.fromRow);
+    const { limit, page_token, sort, selector, ...filter } = query;
+    return this.bindings.listPage({ ...filter, selector: selector === undefined ? undefined : parseSelector(selector) }, sort, limit, page_token, BindingResponseDto.fromRow);
   }
 
   update(id: number, dto: UpdateBindingDto, ifMatch: string | undefined): Promise<BindingResponseDto> {

@@ -8,6 +8,8 @@ export interface ConstraintDescription {
   message: string;
 }
 
+const LABELS_RULE = 'must be at most 64 labels whose keys and values follow the Kubernetes label rules';
+
 export const CONSTRAINTS: Record<string, ConstraintDescription> = {
   uq_models_name: { field: 'name', message: 'a model with this name already exists' },
   ck_models_name: { field: 'name', message: 'must be 1-128 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit' },
@@ -30,4 +32,12 @@ export const CONSTRAINTS: Record<string, ConstraintDescription> = {
   ck_provider_bindings_config: { field: 'config', message: 'must be a JSON object of at most 16 KiB' },
   ck_provider_bindings_avg_latency_ms: { field: 'avg_latency_ms', message: 'must be zero or more' },
   ck_provider_bindings_success_rate: { field: 'success_rate', message: 'must be a number from 0 to 1' },
+  ck_models_labels: { field: 'labels', message: LABELS_RULE },
+  ck_model_versions_labels: { field: 'labels', message: LABELS_RULE },
+  ck_provider_bindings_labels: { field: 'labels', message: LABELS_RULE },
+  ck_model_versions_metadata: { field: 'metadata', message: 'must be a JSON object of at most 64 KiB' },
+  ck_provider_bindings_pricing: { field: 'pricing', message: 'must have input_per_1m_tokens and output_per_1m_tokens zero or more and an ISO 4217 currency' },
+  ck_provider_bindings_context_window: { field: 'context_window', message: 'must be a positive integer' },
+  ck_provider_bindings_max_output_tokens: { field: 'max_output_tokens', message: 'must be a positive integer' },
+  ck_provider_bindings_capabilities: { field: 'capabilities', message: 'must be a set of chat, completion, embeddings, tools, vision, json_mode, streaming, audio, reasoning' },
 };

@@ -25,7 +25,10 @@ export class SqlConditions {
     return condition ? this.add(sql, ...values) : this;
   }
 
-  /** A parameter outside the conditions (e.g. LIMIT): returns its placeholder. Call after the last add. */
+  /**
+   * A parameter outside `add` (e.g. LIMIT, or one of a condition built with its own placeholders):
+   * returns its placeholder. Add such a condition before any further `add` call.
+   */
   param(value: unknown): string {
     this.params.push(value);
     return `$${this.params.length}`;

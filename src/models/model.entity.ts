@@ -10,8 +10,9 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn,
 @Index('ix_models_subject', ['subject', 'name'])
 @Index('ix_models_created', ['createdAt', 'id'])
 @Index('ix_models_updated', ['updatedAt', 'id'])
-// Trigram index for `q` (name substring), created by the migration.
+// Trigram index for `q` (name substring) and GIN index for label selectors, created by the migration.
 @Index('ix_models_name_trgm', { synchronize: false })
+@Index('ix_models_labels', { synchronize: false })
 export class ModelEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_models' })
   id: number;
@@ -31,6 +32,10 @@ export class ModelEntity {
   /** Versions retention keeps for this model; null: DEFAULT_RETENTION_COUNT. */
   @Column({ name: 'retention_count', type: 'smallint', nullable: true })
   retentionCount: number | null;
+
+  /** Kubernetes-style labels; their rules are checked by a trigger (migration 1795703000000). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  labels: Record<string, string>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;

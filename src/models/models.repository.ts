@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { formatSelector, type Requirement } from '../common/labels/selector';
+import { selectorCondition } from '../common/labels/selector-sql';
 import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
 import { PreparedStatements } from '../database/prepared-statements';
 import { likeContains, setClause, SqlConditions, type Queryable } from '../database/sql';
@@ -11,6 +13,7 @@ export interface ModelRow {
   subject: string;
   description: string | null;
   retention_count: number | null;
+  labels: Record<string, string>;
   /** Alias name → version id. */
   aliases: Record<string, number>;
   created_at: Date;
@@ -23,6 +26,7 @@ export interface NewModel {
   subject: string;
   description: string | null;
   retention_count: number | null;
+  labels: Record<string, string>;
 }
 
 export type ModelChanges = Partial<NewModel>;
@@ -31,6 +35,7 @@ export interface ModelFilter {
   task?: string;
   subject?: string;
   q?: string;
+  selector?: Requirement[];
 }
 
 const SORTS: SortAllowList = withDescending({
@@ -40,12 +45,12 @@ const SORTS: SortAllowList = withDescending({
 });
 
 const COLUMNS =
-  'm.id, m.name, m.task, m.subject, m.description, m.retention_count, m.created_at, m.updated_at, ' +
+  'm.id, m.name, m.task, m.subject, m.description, m.retention_count, m.labels, m.created_at, m.updated_at, ' +
   "COALESCE((SELECT jsonb_object_agg(a.alias, a.version_id) FROM model_aliases a WHERE a.model_id = m.id), '{}'::jsonb) AS aliases";
 export const MODEL_BY_ID_SQL = `SELECT ${COLUMNS} FROM models m WHERE m.id = $1`;
 export const MODEL_BY_NAME_SQL = `SELECT ${COLUMNS} FROM models m WHERE m.name = $1`;
 
-const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description', retention_count: 'retention_count' };
+const CHANGE_COLUMNS = { name: 'name', task: 'task', subject: 'subject', description: 'description', retention_count: 'retention_count', labels: 'labels' };
 
 @Injectable()
 export class ModelsRepository {
@@ -57,8 +62,8 @@ export class ModelsRepository {
 
   async insert(model: NewModel, manager?: Queryable): Promise<ModelRow> {
     const rows: ModelRow[] = await this.db(manager).query(
-      `INSERT INTO models AS m (name, task, subject, description, retention_count) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-      [model.name, model.task, model.subject, model.description, model.retention_count],
+      `INSERT INTO models AS m (name, task, subject, description, retention_count, labels) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${COLUMNS}`,
+      [model.name, model.task, model.subject, model.description, model.retention_count, JSON.stringify(model.labels)],
     );
     return rows[0];
   }
@@ -84,7 +89,9 @@ export class ModelsRepository {
       .addIf(filter.task !== undefined, 'm.task = ?', filter.task)
       .addIf(filter.subject !== undefined, 'm.subject = ?', filter.subject)
       .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined);
-    const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter });
+    const selector = selectorCondition(filter.selector ?? [], 'm.labels', (value) => where.param(value));
+    if (selector) where.add(selector);
+    const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter, selector: filter.selector && formatSelector(filter.selector) });
     if (page.after) where.add(page.after.sql, ...page.after.params);
     return {
       sql: `SELECT ${COLUMNS}, ${page.sortValueSelect} FROM models m ${where.where()} ORDER BY ${page.orderBy} LIMIT ${where.param(limit + 1)}`,
@@ -101,7 +108,7 @@ export class ModelsRepository {
 
 
   async update(id: number, changes: ModelChanges, manager?: Queryable): Promise<ModelRow | undefined> {
-    const set = setClause(changes, CHANGE_COLUMNS, 2);
+    const set = setClause({ ...changes, labels: changes.labels === undefined ? undefined : JSON.stringify(changes.labels) }, CHANGE_COLUMNS, 2);
     if (!set) return this.findById(id, manager);
     const rows: [ModelRow[], number] = await this.db(manager).query(
       `UPDATE models m SET ${set.sql}, updated_at = now() WHERE m.id = $1 RETURNING ${COLUMNS}`,

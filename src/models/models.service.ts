@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
+import { parseSelector } from '../common/labels/selector';
 import type { Page } from '../common/pagination/keyset';
 import { DEFAULT_SUBJECT, type CreateModelDto } from './dto/create-model.dto';
 import type { ListModelsQueryDto } from './dto/list-models-query.dto';
@@ -24,6 +25,7 @@ export class ModelsService {
       subject: dto.subject ?? DEFAULT_SUBJECT,
       description: dto.description ?? null,
       retention_count: dto.retention_count ?? null,
+      labels: dto.labels ?? {},
     });
     return ModelResponseDto.fromRow(row);
   }
@@ -39,7 +41,8 @@ export class ModelsService {
   }
 
   list(query: ListModelsQueryDto): Promise<Page<ModelResponseDto>> {
-    return this.models.listPage({ task: query.task, subject: query.subject, q: query.q }, query.sort, query.limit, query.page_token, ModelResponseDto.fromRow);
+    const filter = { task: query.task, subject: query.subject, q: query.q, selector: query.selector === undefined ? undefined : parseSelector(query.selector) };
+    return this.models.listPage(filter, query.sort, query.limit, query.page_token, ModelResponseDto.fromRow);
   }
 
   /** Partial update under a row lock, so If-Match is checked against what is actually overwritten. */
@@ -47,7 +50,7 @@ export class ModelsService {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(ModelResponseDto.fromRow(current)));
-      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count }, manager);
+      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count, labels: dto.labels }, manager);
       return ModelResponseDto.fromRow(updated!);
     });
   }

@@ -23,6 +23,7 @@ import { ModelEntity } from '../models/model.entity';
 @Index('ix_model_versions_archived', { synchronize: false })
 @Index('ix_model_versions_live_eval', { synchronize: false })
 @Index('ix_model_versions_live_cost', { synchronize: false })
+@Index('ix_model_versions_labels', { synchronize: false })
 export class ModelVersionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_model_versions' })
   id: number;
@@ -74,6 +75,22 @@ export class ModelVersionEntity {
   /** Pinned versions are never archived or purged by retention. */
   @Column({ type: 'boolean', default: false })
   pinned: boolean;
+
+  /** Kubernetes-style labels; their rules are checked by a trigger (migration 1795703000000). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  labels: Record<string, string>;
+
+  /** Where the version came from: an absolute URI (runs:/<run_id>/model, s3://…, https://…). */
+  @Column({ type: 'varchar', length: 2048, nullable: true })
+  source: string | null;
+
+  /** Model card, signature, eval details: a JSON object (size checked by a trigger). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: Record<string, unknown>;
+
+  /** SHA-256 of `metadata`, kept by the trigger; the change feed compares it instead of the metadata. */
+  @Column({ name: 'metadata_digest', type: 'bytea', default: () => "'\\x44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'", select: false })
+  metadataDigest: Buffer;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { formatSelector, type Requirement } from '../common/labels/selector';
+import { selectorCondition } from '../common/labels/selector-sql';
 import { keyset, toPage, withDescending, type ListQuery, type Page, type SortAllowList } from '../common/pagination/keyset';
 import { PreparedStatements } from '../database/prepared-statements';
 import { setClause, SqlConditions, type Queryable } from '../database/sql';
@@ -23,6 +25,9 @@ export interface VersionRow {
   updated_at: Date;
   archived_at: Date | null;
   aliases: string[];
+  labels: Record<string, string>;
+  source: string | null;
+  metadata: Record<string, unknown>;
 }
 
 /** The descriptive fields a client may set; undefined means "not given". */
@@ -37,6 +42,9 @@ export interface VersionFields {
   size_bytes?: number | null;
   model_type?: string | null;
   framework?: string | null;
+  labels?: Record<string, string>;
+  source?: string | null;
+  metadata?: Record<string, unknown>;
 }
 
 export interface NewVersion extends VersionFields {
@@ -55,11 +63,12 @@ export interface VersionFilter {
   archived?: boolean;
   min_eval_score?: number;
   max_cost_per_1k?: number;
+  selector?: Requirement[];
 }
 
 export const VERSION_COLUMNS =
   'v.id, v.model_id, v.hash, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.pinned, v.artifact_uri, v.archive_uri, ' +
-  'v.size_bytes, v.model_type, v.framework, v.created_at, v.updated_at, v.archived_at, ' +
+  'v.size_bytes, v.model_type, v.framework, v.created_at, v.updated_at, v.archived_at, v.labels, v.source, v.metadata, ' +
   'ARRAY(SELECT a.alias FROM model_aliases a WHERE a.version_id = v.id ORDER BY a.alias) AS aliases';
 
 /** Each sort's expression matches an index of the initial migration exactly (NULLs folded by COALESCE). */
@@ -81,13 +90,17 @@ const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
   size_bytes: 'size_bytes',
   model_type: 'model_type',
   framework: 'framework',
+  labels: 'labels',
+  source: 'source',
+  metadata: 'metadata',
 };
 
 /** Inserts a version unless its (model_id, hash) or (model_id, version) exists; returns it, or nothing. */
 export const INSERT_VERSION_SQL = `INSERT INTO model_versions AS v
          (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
-          artifact_uri, archive_uri, size_bytes, model_type, framework, pinned)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13, COALESCE($14, false))
+          artifact_uri, archive_uri, size_bytes, model_type, framework, pinned, labels, source, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13, COALESCE($14, false),
+               COALESCE($15::jsonb, '{}'::jsonb), $16, COALESCE($17::jsonb, '{}'::jsonb))
        ON CONFLICT DO NOTHING
        RETURNING ${VERSION_COLUMNS}`;
 
@@ -107,6 +120,9 @@ export function insertVersionParams(version: NewVersion): unknown[] {
     version.model_type ?? null,
     version.framework ?? null,
     version.pinned ?? null,
+    version.labels === undefined ? null : JSON.stringify(version.labels),
+    version.source ?? null,
+    version.metadata === undefined ? null : JSON.stringify(version.metadata),
   ];
 }
 
@@ -122,7 +138,9 @@ export function versionListQuery(filter: VersionFilter, sort: VersionSort, limit
     .addIf(filter.archived === false, 'v.archived_at IS NULL')
     .addIf(filter.min_eval_score !== undefined, 'v.eval_score >= ?', filter.min_eval_score)
     .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k);
-  const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter });
+  const selector = selectorCondition(filter.selector ?? [], 'v.labels', (value) => where.param(value));
+  if (selector) where.add(selector);
+  const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter, selector: filter.selector && formatSelector(filter.selector) });
   if (page.after) where.add(page.after.sql, ...page.after.params);
   return {
     sql: `SELECT ${VERSION_COLUMNS}, ${page.sortValueSelect} FROM model_versions v ${where.where()} ORDER BY ${page.orderBy} LIMIT ${where.param(limit + 1)}`,
@@ -178,7 +196,8 @@ export class VersionsRepository {
 
 
   async update(id: number, changes: VersionFields, manager?: Queryable): Promise<VersionRow | undefined> {
-    const set = setClause({ ...changes }, FIELD_COLUMNS, 2);
+    const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
+    const set = setClause({ ...changes, labels: json(changes.labels), metadata: json(changes.metadata) }, FIELD_COLUMNS, 2);
     if (!set) return this.findById(id, manager);
     const [rows]: [VersionRow[], number] = await this.db(manager).query(
       `UPDATE model_versions v SET ${set.sql}, updated_at = now() WHERE v.id = $1 RETURNING ${VERSION_COLUMNS}`,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
+import { parseSelector } from '../common/labels/selector';
 import type { Page } from '../common/pagination/keyset';
 import { assertImmutableUnchanged } from '../common/validation/immutable';
 import type { Queryable } from '../database/sql';
@@ -31,6 +32,9 @@ function fieldsOf(dto: VersionFieldsDto): VersionFields {
     size_bytes: dto.size_bytes,
     model_type: dto.model_type,
     framework: dto.framework,
+    labels: dto.labels,
+    source: dto.source,
+    metadata: dto.metadata,
   };
 }
 
@@ -87,8 +91,8 @@ export class VersionsService {
   }
 
   list(query: ListVersionsQueryDto): Promise<Page<VersionResponseDto>> {
-    const { limit, page_token, sort, ...filter } = query;
-    return this.versions.listPage(filter, sort, limit, page_token, VersionResponseDto.fromRow);
+    const { limit, page_token, sort, selector, ...filter } = query;
+    return this.versions.listPage({ ...filter, selector: selector === undefined ? undefined : parseSelector(selector) }, sort, limit, page_token, VersionResponseDto.fromRow);
   }
 
   update(id: number, dto: UpdateVersionDto, ifMatch: string | undefined): Promise<VersionResponseDto> {

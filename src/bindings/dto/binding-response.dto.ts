@@ -1,6 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { BINDING_STATUSES } from '../provider-binding.entity';
-import type { BindingRow } from '../bindings.repository';
+import { LABELS_RESPONSE_PROPERTY } from '../../common/labels/label-api-properties';
+import { BINDING_CAPABILITIES } from '../capabilities';
+import type { BindingRow, Pricing } from '../bindings.repository';
+import { PricingResponseDto } from './pricing.dto';
+
+/** The pricing columns of a row as the API's `pricing` object (null when unpriced). */
+export function pricingOf(row: Pick<BindingRow, 'input_per_1m_tokens' | 'output_per_1m_tokens' | 'currency'>): Pricing | null {
+  return row.input_per_1m_tokens === null || row.output_per_1m_tokens === null || row.currency === null
+    ? null
+    : { input_per_1m_tokens: row.input_per_1m_tokens, output_per_1m_tokens: row.output_per_1m_tokens, currency: row.currency };
+}
 
 export class BindingResponseDto {
   @ApiProperty({ example: 1, type: 'integer' })
@@ -39,6 +49,21 @@ export class BindingResponseDto {
   @ApiProperty({ description: 'Usage samples reported so far.', example: 1520, type: 'integer' })
   usage_samples: number;
 
+  @ApiProperty(LABELS_RESPONSE_PROPERTY)
+  labels: Record<string, string>;
+
+  @ApiProperty({ description: 'Price per 1M tokens; null when unknown.', type: PricingResponseDto, nullable: true })
+  pricing: Pricing | null;
+
+  @ApiProperty({ description: 'Context window in tokens.', example: 128000, nullable: true, type: 'integer' })
+  context_window: number | null;
+
+  @ApiProperty({ description: 'Most tokens one response can have.', example: 4096, nullable: true, type: 'integer' })
+  max_output_tokens: number | null;
+
+  @ApiProperty({ description: 'What the deployment can do.', example: ['chat', 'tools'], type: 'array', items: { type: 'string', enum: [...BINDING_CAPABILITIES] } })
+  capabilities: string[];
+
   @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
   created_at: string;
 
@@ -59,6 +84,11 @@ export class BindingResponseDto {
       success_rate: row.success_rate,
       last_used_at: row.last_used_at ? row.last_used_at.toISOString() : null,
       usage_samples: row.usage_samples,
+      labels: row.labels,
+      pricing: pricingOf(row),
+      context_window: row.context_window,
+      max_output_tokens: row.max_output_tokens,
+      capabilities: row.capabilities,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     };

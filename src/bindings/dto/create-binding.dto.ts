@@ -1,11 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { LABELS_INPUT_PROPERTY } from '../../common/labels/label-api-properties';
+import { IsLabels } from '../../common/labels/label.validators';
+import { BINDING_CAPABILITIES, type BindingCapability } from '../capabilities';
+import { DEFAULT_CURRENCY, PricingDto } from './pricing.dto';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
 import { IsEndpointUrl, IsJsonObject, IsProviderModelId, IsSlug, IsId, IsFraction } from '../../common/validation/validators';
 import { BINDING_STATUSES, type BindingStatus } from '../provider-binding.entity';
 
 export const KNOWN_PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'vertex', 'bedrock', 'cohere', 'mistral', 'groq', 'together', 'fireworks', 'huggingface', 'replicate', 'ollama', 'vllm', 'self-hosted'];
 export const MAX_LATENCY_MS = 3_600_000;
+/** Context windows and output limits: up to a billion tokens (the column is a 32-bit integer). */
+export const MAX_TOKENS = 1_000_000_000;
 
 /** The fields of a binding a client may set, shared by create and update. */
 export class BindingFieldsDto {
@@ -40,6 +47,50 @@ export class BindingFieldsDto {
   @IsOptional()
   @IsFraction()
   success_rate?: number | null;
+
+  @ApiPropertyOptional({ ...LABELS_INPUT_PROPERTY, default: {} })
+  @IsOptionalButNotNull()
+  @IsLabels()
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    description: `What this deployment charges per 1M tokens; currency defaults to ${DEFAULT_CURRENCY}. null clears it. Resolve ranks cheaper bindings first when everything else ties.`,
+    type: PricingDto,
+    nullable: true,
+  })
+  @IsOptional()
+  @IsObject({ message: 'must be an object with input_per_1m_tokens, output_per_1m_tokens and currency' })
+  @ValidateNested()
+  @Type(() => PricingDto)
+  pricing?: PricingDto | null;
+
+  @ApiPropertyOptional({ description: 'Context window of this deployment, in tokens.', example: 128000, minimum: 1, maximum: MAX_TOKENS, nullable: true, type: 'integer' })
+  @IsOptional()
+  @IsInt({ message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  @Min(1, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  @Max(MAX_TOKENS, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  context_window?: number | null;
+
+  @ApiPropertyOptional({ description: 'Most tokens one response can have.', example: 4096, minimum: 1, maximum: MAX_TOKENS, nullable: true, type: 'integer' })
+  @IsOptional()
+  @IsInt({ message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  @Min(1, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  @Max(MAX_TOKENS, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  max_output_tokens?: number | null;
+
+  @ApiPropertyOptional({
+    description: `What the deployment can do: a set of ${BINDING_CAPABILITIES.join(', ')} (duplicates are dropped; returned in this order). Replaced whole on update.`,
+    example: ['chat', 'tools', 'vision', 'streaming'],
+    type: 'array',
+    items: { type: 'string', enum: [...BINDING_CAPABILITIES] },
+    uniqueItems: true,
+    default: [],
+  })
+  @IsOptionalButNotNull()
+  @IsArray({ message: 'must be an array of capabilities' })
+  @ArrayMaxSize(BINDING_CAPABILITIES.length * 4, { message: 'has too many items' })
+  @IsIn(BINDING_CAPABILITIES, { each: true, message: `each must be one of ${BINDING_CAPABILITIES.join(', ')}` })
+  capabilities?: BindingCapability[];
 }
 
 export class CreateBindingDto extends BindingFieldsDto {

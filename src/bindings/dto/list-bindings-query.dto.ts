@@ -2,6 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import { IsSlug, IsId } from '../../common/validation/validators';
+import { selectorQueryProperty } from '../../common/labels/label-api-properties';
+import { IsLabelSelector } from '../../common/labels/label.validators';
 import { BINDING_STATUSES, type BindingStatus } from '../provider-binding.entity';
 
 export const BINDING_SORTS = ['created_at', '-created_at', 'provider', '-provider', 'avg_latency_ms', '-avg_latency_ms', 'success_rate', '-success_rate'] as const;
@@ -28,6 +30,11 @@ export class ListBindingsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(BINDING_STATUSES, { message: `must be one of ${BINDING_STATUSES.join(', ')}` })
   status?: BindingStatus;
+
+  @ApiPropertyOptional(selectorQueryProperty('bindings'))
+  @IsOptional()
+  @IsLabelSelector()
+  selector?: string;
 
   @ApiPropertyOptional({
     description: 'Order; `-` prefix for descending; ties broken by id. A missing latency counts as the highest, a missing success rate as the lowest.',

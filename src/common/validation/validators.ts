@@ -82,6 +82,32 @@ export function IsAbsoluteUri(options?: ValidationOptions) {
   );
 }
 
+/** Schemes a console could turn into script if it rendered a URI as a link. */
+const SCRIPT_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'blob']);
+
+/**
+ * Provenance: any absolute URI (RFC 3986 `scheme:rest`), including ones without an authority such as
+ * MLflow's `runs:/<run_id>/model` and `models:/name/1`, or `urn:…`; no whitespace, no script schemes.
+ */
+export function isLineageUri(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > MAX_URI_LENGTH) return false;
+  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):[^\s\u0000-\u001f\u007f]+$/.exec(value);
+  return match !== null && !SCRIPT_SCHEMES.has(match[1].toLowerCase()) && parseUrl(value) !== undefined;
+}
+
+export function IsLineageUri(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isLineageUri',
+      validator: {
+        validate: isLineageUri,
+        defaultMessage: () => `must be an absolute URI such as runs:/<run_id>/model, s3://bucket/key, git+https://host/repo@commit or https://host/path (at most ${MAX_URI_LENGTH} characters)`,
+      },
+    },
+    options,
+  );
+}
+
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** https anywhere; plain http only for a local endpoint. */

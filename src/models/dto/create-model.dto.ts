@@ -2,6 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
 import { IsModelName, IsSlug, IsRetentionCount } from '../../common/validation/validators';
+import { LABELS_INPUT_PROPERTY } from '../../common/labels/label-api-properties';
+import { IsLabels } from '../../common/labels/label.validators';
 
 export const KNOWN_TASKS = ['generation', 'chat', 'embedding', 'moderation', 'classification', 'rerank', 'transcription', 'speech', 'vision', 'image-generation'];
 export const DEFAULT_SUBJECT = 'general';
@@ -56,4 +58,9 @@ export class CreateModelDto {
   @IsOptional()
   @IsRetentionCount()
   retention_count?: number | null;
+
+  @ApiPropertyOptional({ ...LABELS_INPUT_PROPERTY, default: {} })
+  @IsOptionalButNotNull()
+  @IsLabels()
+  labels?: Record<string, string>;
 }

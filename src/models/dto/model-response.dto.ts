@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { LABELS_RESPONSE_PROPERTY } from '../../common/labels/label-api-properties';
 import type { ModelRow } from '../models.repository';
 
 export class ModelResponseDto {
@@ -28,6 +29,9 @@ export class ModelResponseDto {
   })
   aliases: Record<string, number>;
 
+  @ApiProperty(LABELS_RESPONSE_PROPERTY)
+  labels: Record<string, string>;
+
   @ApiProperty({ example: '2026-11-26T12:00:00.000Z', format: 'date-time' })
   created_at: string;
 
@@ -43,6 +47,7 @@ export class ModelResponseDto {
       description: row.description,
       retention_count: row.retention_count,
       aliases: row.aliases,
+      labels: row.labels,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     };

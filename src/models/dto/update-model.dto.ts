@@ -2,6 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
 import { IsModelName, IsSlug, IsRetentionCount } from '../../common/validation/validators';
+import { LABELS_INPUT_PROPERTY } from '../../common/labels/label-api-properties';
+import { IsLabels } from '../../common/labels/label.validators';
 
 /** Partial update: only the fields present change. `description: null` clears the description. */
 export class UpdateModelDto {
@@ -40,4 +42,9 @@ export class UpdateModelDto {
   @IsOptional()
   @IsRetentionCount()
   retention_count?: number | null;
+
+  @ApiPropertyOptional(LABELS_INPUT_PROPERTY)
+  @IsOptionalButNotNull()
+  @IsLabels()
+  labels?: Record<string, string>;
 }

@@ -1,9 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
-import { IsAbsoluteUri, IsSemVerString, IsSha256, IsSlug, ToLowerCase, IsId, IsFraction } from '../../common/validation/validators';
+import { IsAbsoluteUri, IsSemVerString, IsSha256, IsSlug, ToLowerCase, IsId, IsFraction, IsJsonObject, IsLineageUri } from '../../common/validation/validators';
+import { LABELS_INPUT_PROPERTY } from '../../common/labels/label-api-properties';
+import { IsLabels } from '../../common/labels/label.validators';
 
 export const MAX_COST_PER_1K = 1_000_000_000;
+export const MAX_METADATA_BYTES = 64 * 1024;
 
 /** The descriptive, mutable fields of a version (shared by create and update). */
 export class VersionFieldsDto {
@@ -63,6 +66,34 @@ export class VersionFieldsDto {
   @IsString()
   @IsSlug()
   framework?: string | null;
+
+  @ApiPropertyOptional({ ...LABELS_INPUT_PROPERTY, default: {} })
+  @IsOptionalButNotNull()
+  @IsLabels()
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    description:
+      'Lineage: where this version came from — a training run, commit or pipeline — as an absolute URI (runs:/<run_id>/model, models:/name/3, s3://…, git+https://host/repo@commit, https://…); null clears it.',
+    example: 'runs:/3f9a2c1e8b7d4e6f/model',
+    maxLength: 2048,
+    nullable: true,
+    type: String,
+  })
+  @IsOptional()
+  @IsLineageUri()
+  source?: string | null;
+
+  @ApiPropertyOptional({
+    description: 'Model card: a JSON object of at most 64 KiB (compact JSON) — description, input/output signature, eval details, … Replaced whole on update ({} clears it). Not searchable.',
+    example: { summary: 'GPT-4 Turbo fine-tuned for support', signature: { inputs: [{ name: 'prompt', type: 'string' }] }, evals: { mmlu: 0.86 } },
+    type: 'object',
+    additionalProperties: true,
+    default: {},
+  })
+  @IsOptionalButNotNull()
+  @IsJsonObject(MAX_METADATA_BYTES)
+  metadata?: Record<string, unknown>;
 }
 
 export class CreateVersionDto extends VersionFieldsDto {

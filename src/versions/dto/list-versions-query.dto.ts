@@ -2,6 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import { IsSlug, ToBoolean, IsId, IsFraction, IsNonNegative } from '../../common/validation/validators';
+import { selectorQueryProperty } from '../../common/labels/label-api-properties';
+import { IsLabelSelector } from '../../common/labels/label.validators';
 
 export const VERSION_SORTS = ['created_at', '-created_at', 'version', '-version', 'eval_score', '-eval_score', 'cost_per_1k', '-cost_per_1k'] as const;
 export type VersionSort = (typeof VERSION_SORTS)[number];
@@ -51,6 +53,11 @@ export class ListVersionsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsNonNegative({ fromText: true })
   max_cost_per_1k?: number;
+
+  @ApiPropertyOptional(selectorQueryProperty('versions'))
+  @IsOptional()
+  @IsLabelSelector()
+  selector?: string;
 
   @ApiPropertyOptional({
     description:

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { LABELS_RESPONSE_PROPERTY } from '../../common/labels/label-api-properties';
 import type { VersionRow } from '../versions.repository';
 
 export class VersionResponseDto {
@@ -53,6 +54,15 @@ export class VersionResponseDto {
   @ApiProperty({ description: 'Aliases pointing at this version.', example: ['production'], type: [String] })
   aliases: string[];
 
+  @ApiProperty(LABELS_RESPONSE_PROPERTY)
+  labels: Record<string, string>;
+
+  @ApiProperty({ description: 'Lineage: where this version came from (an absolute URI).', example: 'runs:/3f9a2c1e8b7d4e6f/model', nullable: true, type: String })
+  source: string | null;
+
+  @ApiProperty({ description: 'Model card (a JSON object).', example: { summary: 'Fine-tuned for support' }, type: 'object', additionalProperties: true })
+  metadata: Record<string, unknown>;
+
   @ApiProperty({ description: 'When retention archived this version; null while live.', example: null, nullable: true, type: String, format: 'date-time' })
   archived_at: string | null;
 
@@ -76,6 +86,9 @@ export class VersionResponseDto {
       updated_at: row.updated_at.toISOString(),
       archived_at: row.archived_at ? row.archived_at.toISOString() : null,
       aliases: row.aliases,
+      labels: row.labels,
+      source: row.source,
+      metadata: row.metadata,
     };
   }
 }
