@@ -110,6 +110,11 @@ describe('GET /resolve/{model_name}', () => {
       avg_latency_ms: 200,
       success_rate: 0.999,
       slo_ok: true,
+      pricing: null,
+      context_window: null,
+      max_output_tokens: null,
+      capabilities: [],
+      labels: {},
     });
   });
 
@@ -135,6 +140,100 @@ describe('GET /resolve/{model_name}', () => {
     await sut.http.post(`/bindings/${binding.id}/usage`).send({ latency_ms: 5, success: true }).expect(200);
     const changed = await resolve({ version: '1.0.0' }).set('If-None-Match', first.headers.etag).expect(200);
     expect(changed.headers.etag).not.toBe(first.headers.etag);
+  });
+
+  describe('labels, capabilities and prices', () => {
+    const id: Record<string, number> = {};
+    const usd = (input: number, output: number) => ({ input_per_1m_tokens: input, output_per_1m_tokens: output, currency: 'USD' });
+
+    /** 1.0.0 (stage=ga): openai (us, chat+tools, $10), azure (eu, +vision, $5), vertex (eu, chat, unpriced) · 1.1.0 (stage=beta, newest): openai (us, all, $1). */
+    beforeAll(async () => {
+      const priced = await create(sut.http, '/models', makeModel({ name: 'priced-model', labels: { team: 'search' } }));
+      const ga = await create(sut.http, '/versions', makeVersion(priced.id, { version: '1.0.0', labels: { stage: 'ga' } }));
+      const beta = await create(sut.http, '/versions', makeVersion(priced.id, { version: '1.1.0', labels: { stage: 'beta', exp: 'e7' } }));
+      await sut.db.query(`UPDATE model_versions SET created_at = created_at - interval '1 hour' WHERE id = $1`, [ga.id]);
+      const binding = async (name: string, versionId: number, extra: Record<string, unknown>) => {
+        id[name] = (await create(sut.http, '/bindings', makeBinding(versionId, { provider: name.split('-')[0], provider_model_id: name, ...extra }))).id;
+      };
+      await binding('openai-ga', ga.id, { labels: { region: 'us' }, capabilities: ['tools', 'chat'], pricing: usd(10, 30) });
+      await binding('azure-ga', ga.id, { labels: { region: 'eu' }, capabilities: ['chat', 'tools', 'vision'], pricing: usd(5, 15) });
+      await binding('vertex-ga', ga.id, { labels: { region: 'eu' }, capabilities: ['chat'] });
+      await binding('openai-beta', beta.id, { labels: { region: 'us' }, capabilities: ['chat', 'tools', 'vision'], pricing: usd(1, 2), context_window: 128000 });
+    });
+
+    const pick = async (query: Record<string, string | number>) => {
+      const response = await resolve(query, 'priced-model');
+      expect(response.status).toBe(200);
+      return [response.body.version.version as string, (response.body.bindings as { provider_model_id: string }[]).map((b) => b.provider_model_id)];
+    };
+
+    it('selector constrains the candidate versions, with every operator', async () => {
+      expect(await pick({})).toEqual(['1.1.0', ['openai-beta']]);
+      expect((await pick({ selector: 'stage=ga' }))[0]).toBe('1.0.0');
+      expect((await pick({ selector: 'stage==beta' }))[0]).toBe('1.1.0');
+      expect((await pick({ selector: 'stage!=beta' }))[0]).toBe('1.0.0');
+      expect((await pick({ selector: 'stage in (ga,rc)' }))[0]).toBe('1.0.0');
+      expect((await pick({ selector: 'stage notin (beta)' }))[0]).toBe('1.0.0');
+      expect((await pick({ selector: 'exp' }))[0]).toBe('1.1.0');
+      expect((await pick({ selector: '!exp,stage' }))[0]).toBe('1.0.0');
+      const body = (await resolve({ selector: 'stage=beta' }, 'priced-model').expect(200)).body;
+      expect(body.version.labels).toEqual({ stage: 'beta', exp: 'e7' });
+    });
+
+    it('binding_selector, capability and max_input_cost_per_1m constrain the bindings (and so the version)', async () => {
+      expect(await pick({ binding_selector: 'region=eu' })).toEqual(['1.0.0', ['azure-ga', 'vertex-ga']]);
+      expect(await pick({ capability: 'tools,vision' })).toEqual(['1.1.0', ['openai-beta']]);
+      expect(await pick({ capability: 'vision,tools', selector: 'stage=ga' })).toEqual(['1.0.0', ['azure-ga']]);
+      expect(await pick({ max_input_cost_per_1m: 6, selector: 'stage=ga' })).toEqual(['1.0.0', ['azure-ga']]);
+      expect(await pick({ max_input_cost_per_1m: 1 })).toEqual(['1.1.0', ['openai-beta']]);
+      const problem = expectProblem(await resolve({ max_input_cost_per_1m: 1, currency: 'EUR' }, 'priced-model'), 404, 'not-found');
+      expect(problem.excluded).toEqual([{ constraint: 'max_input_cost_per_1m', value: 1, versions: ['1.1.0', '1.0.0'] }]);
+    });
+
+    it('ranks the cheaper binding first when everything else ties, and returns pricing, limits and capabilities', async () => {
+      const response = await resolve({ selector: 'stage=ga' }, 'priced-model').expect(200);
+      expect(response.body.bindings.map((b: { rank: number; provider_model_id: string }) => [b.rank, b.provider_model_id])).toEqual([
+        [1, 'azure-ga'],
+        [2, 'openai-ga'],
+        [3, 'vertex-ga'],
+      ]);
+      expect(response.body.bindings[0]).toMatchObject({ pricing: usd(5, 15), capabilities: ['chat', 'tools', 'vision'], labels: { region: 'eu' }, context_window: null });
+      // A faster binding still wins over a cheaper one: price only breaks ties.
+      await sut.http.post(`/bindings/${id['openai-ga']}/usage`).send({ latency_ms: 100, success: true }).expect(200);
+      await sut.http.post(`/bindings/${id['azure-ga']}/usage`).send({ latency_ms: 900, success: true }).expect(200);
+      try {
+        expect((await pick({ selector: 'stage=ga' }))[1]).toEqual(['openai-ga', 'azure-ga', 'vertex-ga']);
+      } finally {
+        await sut.db.query('UPDATE provider_bindings SET avg_latency_ms = NULL, success_rate = NULL WHERE id = ANY($1)', [[id['openai-ga'], id['azure-ga']]]);
+      }
+    });
+
+    it('the 404 explanation covers the new constraints', async () => {
+      const problem = expectProblem(await resolve({ selector: 'stage=ga', capability: 'vision', binding_selector: 'region=us' }, 'priced-model'), 404, 'not-found');
+      expect(problem.considered).toEqual(['1.1.0', '1.0.0']);
+      expect(problem.excluded).toEqual([
+        { constraint: 'selector', value: 'stage=ga', versions: ['1.1.0'] },
+        { constraint: 'binding_constraints', versions: ['1.0.0'] },
+      ]);
+      expect(problem.detail).toMatch(/selector=stage=ga excluded 1\.1\.0; binding_constraints excluded 1\.0\.0/);
+      const none = expectProblem(await resolve({ capability: 'audio', binding_selector: 'region=mars' }, 'priced-model'), 404, 'not-found');
+      expect(none.excluded).toEqual([
+        { constraint: 'binding_selector', value: 'region=mars', versions: ['1.1.0', '1.0.0'] },
+        { constraint: 'capability', value: 'audio', versions: ['1.1.0', '1.0.0'] },
+      ]);
+    });
+
+    it.each([
+      [{ selector: 'stage in ga' }, 'selector', /at character 10: expected "\(" after "in"/],
+      [{ binding_selector: 'region=' + 'x'.repeat(64) }, 'binding_selector', /at character 8: label value/],
+      [{ capability: 'tools,teleport' }, 'capability', /each must be one of chat, completion/],
+      [{ max_input_cost_per_1m: 'cheap' }, 'max_input_cost_per_1m', /number/],
+      [{ currency: 'usd' }, 'currency', /ISO 4217/],
+    ])('rejects %j with a 400 that says what is wrong', async (query, field, message) => {
+      const problem = expectProblem(await resolve(query, 'priced-model'), 400, 'validation-error');
+      expect(problem.errors!.map((e) => e.field)).toEqual(expect.arrayContaining([field]));
+      expect(problem.errors).toContainEqual({ field, message: expect.stringMatching(message) });
+    });
   });
 
   it.each([

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { Requirement } from '../common/labels/selector';
+import { selectorAsJson } from '../common/labels/selector-sql';
 import { PreparedStatements } from '../database/prepared-statements';
 import type { RangeBound } from './semver-range';
 
@@ -18,6 +20,16 @@ export interface ResolveRequest {
   maxCostPer1k?: number;
   minEvalScore?: number;
   requireSlo: boolean;
+  /** Constrains the candidate versions by their labels. */
+  selector?: Requirement[];
+  /** Constrains the bindings by their labels. */
+  bindingSelector?: Requirement[];
+  /** Every one of these capabilities is required of a binding. */
+  capabilities?: string[];
+  /** Only bindings priced in `currency` at most this per 1M input tokens. */
+  maxInputCostPer1m?: number;
+  /** The currency of maxInputCostPer1m and of the price ranking; default USD. */
+  currency?: string;
 }
 
 export interface ResolvedBindingRow {
@@ -28,6 +40,13 @@ export interface ResolvedBindingRow {
   config: Record<string, unknown>;
   avg_latency_ms: number | null;
   success_rate: number | null;
+  labels: Record<string, string>;
+  input_per_1m_tokens: number | null;
+  output_per_1m_tokens: number | null;
+  currency: string | null;
+  context_window: number | null;
+  max_output_tokens: number | null;
+  capabilities: string[];
 }
 
 export interface ResolveRow {
@@ -43,6 +62,7 @@ export interface ResolveRow {
   eval_score: number | null;
   slo_ok: boolean;
   artifact_uri: string | null;
+  labels: Record<string, string>;
   created_at: Date;
   bindings: ResolvedBindingRow[] | null;
 }
@@ -56,6 +76,12 @@ export interface CandidateRow {
   slo_ok: boolean;
   has_binding: boolean;
   has_provider_binding: boolean;
+  matches_selector: boolean;
+  /** Whether an active binding (to the provider, if given) passes each binding constraint alone, and all together. */
+  has_selected_binding: boolean;
+  has_capable_binding: boolean;
+  has_affordable_binding: boolean;
+  has_usable_binding: boolean;
 }
 
 /** The versions a mode considers ($2 mode, $3 alias version, $4 exact version, $5-$9 range bounds). */
@@ -75,13 +101,34 @@ const MODE_FILTER = `
 /** Ranges pick the highest version; everything else the newest. */
 const MODE_ORDER = `CASE WHEN $2 = 'range' THEN v.version_sort_key END DESC, v.created_at DESC, v.id DESC`;
 
+/** Where the binding constraints are among a query's parameters. */
+interface BindingParams {
+  provider: string;
+  bindingSelector: string;
+  capabilities: string;
+  maxInputCost: string;
+  currency: string;
+}
+
+/** Each binding constraint on `pb` alone; an active binding passing all of them is one the request can route to. */
+const bindingChecks = (p: BindingParams) => ({
+  provider: `(${p.provider}::text IS NULL OR pb.provider = ${p.provider})`,
+  selector: `(${p.bindingSelector}::jsonb IS NULL OR registry_labels_match(pb.labels, ${p.bindingSelector}))`,
+  capabilities: `(${p.capabilities}::text[] IS NULL OR pb.capabilities @> ${p.capabilities})`,
+  price: `(${p.maxInputCost}::numeric IS NULL OR (pb.currency = ${p.currency}::text AND pb.input_per_1m_tokens <= ${p.maxInputCost}))`,
+});
+const usableBinding = (p: BindingParams) => `pb.status = 'active' AND ${Object.values(bindingChecks(p)).join(' AND ')}`;
+
+/** $10 provider, $16 binding selector, $17 capabilities, $18 highest input price per 1M tokens, in currency $19. */
+const RESOLVE_BINDING = usableBinding({ provider: '$10', bindingSelector: '$16', capabilities: '$17', maxInputCost: '$18', currency: '$19' });
+
 /**
  * One round trip: the model, the chosen live version (mode, constraints, at least one usable active
  * binding) and its active bindings. Run as a named prepared statement.
  */
 export const RESOLVE_SQL = `
 SELECT m.id AS model_id, m.name AS model_name, m.task, a.version_id AS alias_version_id,
-       v.id, v.version, v.hash, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.created_at,
+       v.id, v.version, v.hash, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.labels, v.created_at,
        bb.bindings
   FROM models m
   LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = $3
@@ -92,22 +139,35 @@ SELECT m.id AS model_id, m.name AS model_name, m.task, a.version_id AS alias_ver
        AND ($12::numeric IS NULL OR v.cost_per_1k <= $12)
        AND ($13::float8 IS NULL OR v.eval_score >= $13)
        AND (NOT $14::bool OR v.slo_ok)
-       AND EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND ($10::text IS NULL OR pb.provider = $10))
+       AND ($15::jsonb IS NULL OR registry_labels_match(v.labels, $15))
+       AND EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND ${RESOLVE_BINDING})
      ORDER BY ${MODE_ORDER}
      LIMIT 1) v ON true
   LEFT JOIN LATERAL (
     SELECT json_agg(json_build_object(
              'id', pb.id, 'provider', pb.provider, 'provider_model_id', pb.provider_model_id, 'endpoint_url', pb.endpoint_url,
-             'config', pb.config, 'avg_latency_ms', pb.avg_latency_ms, 'success_rate', pb.success_rate) ORDER BY pb.id) AS bindings
+             'config', pb.config, 'avg_latency_ms', pb.avg_latency_ms, 'success_rate', pb.success_rate, 'labels', pb.labels,
+             'input_per_1m_tokens', pb.input_per_1m_tokens, 'output_per_1m_tokens', pb.output_per_1m_tokens, 'currency', pb.currency,
+             'context_window', pb.context_window, 'max_output_tokens', pb.max_output_tokens, 'capabilities', pb.capabilities) ORDER BY pb.id) AS bindings
       FROM provider_bindings pb
-     WHERE pb.version_id = v.id AND pb.status = 'active' AND ($10::text IS NULL OR pb.provider = $10)) bb ON true
+     WHERE pb.version_id = v.id AND ${RESOLVE_BINDING}) bb ON true
  WHERE m.name = $1`;
+
+/** The candidates query's own numbering: the mode parameters ($1-$10), then $11 selector and the binding constraints. */
+const CANDIDATE_BINDING: BindingParams = { provider: '$10', bindingSelector: '$12', capabilities: '$13', maxInputCost: '$14', currency: '$15' };
+const candidateCheck = (check: keyof ReturnType<typeof bindingChecks>) =>
+  `EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND ${bindingChecks(CANDIDATE_BINDING).provider} AND ${bindingChecks(CANDIDATE_BINDING)[check]})`;
 
 /** Only when nothing matched: every version the mode considers, with what each constraint says of it. */
 const CANDIDATES_SQL = `
 SELECT v.id, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok,
+       ($11::jsonb IS NULL OR registry_labels_match(v.labels, $11)) AS matches_selector,
        EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active') AS has_binding,
-       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND pb.provider = $10) AS has_provider_binding
+       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND pb.provider = $10) AS has_provider_binding,
+       ${candidateCheck('selector')} AS has_selected_binding,
+       ${candidateCheck('capabilities')} AS has_capable_binding,
+       ${candidateCheck('price')} AS has_affordable_binding,
+       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND ${usableBinding(CANDIDATE_BINDING)}) AS has_usable_binding
   FROM models m
   LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = $3
   JOIN model_versions v ON v.model_id = m.id AND v.archived_at IS NULL
@@ -115,7 +175,7 @@ SELECT v.id, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok,
  ORDER BY ${MODE_ORDER}
  LIMIT 200`;
 
-/** The parameters of RESOLVE_SQL (the candidates query takes the first ten). */
+/** The parameters of RESOLVE_SQL (and of the candidates query). */
 export function resolveParams(request: ResolveRequest): unknown[] {
   const bounds = request.bounds ?? [];
   return [
@@ -133,6 +193,11 @@ export function resolveParams(request: ResolveRequest): unknown[] {
     request.maxCostPer1k ?? null,
     request.minEvalScore ?? null,
     request.requireSlo,
+    selectorAsJson(request.selector ?? []),
+    selectorAsJson(request.bindingSelector ?? []),
+    request.capabilities && request.capabilities.length > 0 ? request.capabilities : null,
+    request.maxInputCostPer1m ?? null,
+    request.currency ?? 'USD',
   ];
 }
 
@@ -150,7 +215,8 @@ export class ResolveRepository {
   }
 
   candidates(request: ResolveRequest): Promise<CandidateRow[]> {
-    // The candidates query uses the mode parameters and the provider ($1-$10), not the constraints.
-    return this.dataSource.query(CANDIDATES_SQL, resolveParams(request).slice(0, 10));
+    const params = resolveParams(request);
+    // The mode parameters and the provider, then the label and binding constraints ($15-$19 of RESOLVE_SQL).
+    return this.dataSource.query(CANDIDATES_SQL, [...params.slice(0, 10), ...params.slice(14)]);
   }
 }

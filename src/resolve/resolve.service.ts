@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ApplicationError, RequestValidationError } from '../common/errors/application.error';
+import { parseSelector } from '../common/labels/selector';
+import { normalizeCapabilities } from '../bindings/capabilities';
+import { pricingOf } from '../bindings/dto/binding-response.dto';
+import { DEFAULT_CURRENCY } from '../bindings/dto/pricing.dto';
 import { isSemVer } from '../versions/semver';
 import type { ResolveQueryDto } from './dto/resolve-query.dto';
 import type { ResolveResponseDto } from './dto/resolve-response.dto';
@@ -19,10 +23,13 @@ export class ResolveService {
     const request = this.toRequest(modelName, query);
     const row = await this.resolver.resolve(request);
     if (!row) throw new ApplicationError('not-found', `No model named ${JSON.stringify(modelName)} exists.`, undefined, { resource: 'model' });
-    if (row.id === null) throw await this.noMatch(request, row);
+    if (row.id === null) throw await this.noMatch(request, query, row);
 
     const resolvedByAlias = request.mode === 'alias' || (request.mode === 'default' && row.alias_version_id !== null);
-    const bindings = rankForRouting((row.bindings ?? []).map((b) => ({ ...b, cost_per_1k: row.cost_per_1k, slo_ok: row.slo_ok })));
+    const bindings = rankForRouting(
+      (row.bindings ?? []).map((b) => ({ ...b, cost_per_1k: row.cost_per_1k, slo_ok: row.slo_ok, pricing: pricingOf(b) })),
+      request.currency,
+    );
     return {
       model: { id: row.model_id, name: row.model_name, task: row.task },
       version: {
@@ -34,6 +41,7 @@ export class ResolveService {
         eval_score: row.eval_score,
         slo_ok: row.slo_ok,
         artifact_uri: row.artifact_uri,
+        labels: row.labels,
         created_at: row.created_at.toISOString(),
       },
       resolved_by: resolvedByAlias ? 'alias' : request.mode === 'exact' ? 'version' : request.mode === 'range' ? 'range' : 'latest',
@@ -49,6 +57,11 @@ export class ResolveService {
         avg_latency_ms: b.avg_latency_ms,
         success_rate: b.success_rate,
         slo_ok: b.slo_ok,
+        pricing: b.pricing,
+        context_window: b.context_window,
+        max_output_tokens: b.max_output_tokens,
+        capabilities: b.capabilities,
+        labels: b.labels,
       })),
     };
   }
@@ -61,6 +74,11 @@ export class ResolveService {
       maxCostPer1k: query.max_cost_per_1k,
       minEvalScore: query.min_eval_score,
       requireSlo: query.require_slo ?? false,
+      selector: query.selector === undefined ? undefined : parseSelector(query.selector),
+      bindingSelector: query.binding_selector === undefined ? undefined : parseSelector(query.binding_selector),
+      capabilities: query.capability && normalizeCapabilities(query.capability),
+      maxInputCostPer1m: query.max_input_cost_per_1m,
+      currency: query.currency ?? DEFAULT_CURRENCY,
     };
     if (query.version !== undefined) {
       if (query.alias !== undefined) throw new RequestValidationError([{ field: 'version', message: 'cannot be combined with alias: resolve one or the other' }]);
@@ -75,7 +93,7 @@ export class ResolveService {
   }
 
   /** A 404 that says what was considered and which constraint excluded what. */
-  private async noMatch(request: ResolveRequest, row: ResolveRow): Promise<ApplicationError> {
+  private async noMatch(request: ResolveRequest, query: ResolveQueryDto, row: ResolveRow): Promise<ApplicationError> {
     const name = request.modelName;
     if (request.mode === 'alias' && row.alias_version_id === null) {
       return new ApplicationError('not-found', `Model ${name} has no alias ${JSON.stringify(request.alias)}.`);
@@ -86,7 +104,7 @@ export class ResolveService {
         request.mode === 'exact' ? `no live version ${request.version}` : request.mode === 'range' ? 'no live version matching the range' : 'no live versions';
       return new ApplicationError('not-found', `Model ${name} has ${what}.`);
     }
-    const excluded = this.exclusions(request, candidates);
+    const excluded = this.exclusions(request, query, candidates);
     const considered = request.mode === 'alias' || (request.mode === 'default' && row.alias_version_id !== null) ? `alias ${request.alias} → ${candidates[0].version}` : `${candidates.length} live version(s)`;
     const summary = excluded.map((e) => `${e.constraint}${e.value === undefined ? '' : `=${e.value}`} excluded ${e.versions.slice(0, 10).join(', ')}${e.versions.length > 10 ? ', …' : ''}`);
     return new ApplicationError('not-found', `No version of ${name} satisfies the request (${considered} considered): ${summary.join('; ')}.`, undefined, {
@@ -95,7 +113,15 @@ export class ResolveService {
     });
   }
 
-  private exclusions(request: ResolveRequest, candidates: CandidateRow[]) {
+  /**
+   * Each constraint with the versions it excludes on its own. Binding constraints exclude a version
+   * when none of its active bindings (to `provider`, if given) passes them; `binding_constraints`
+   * names versions where each binding constraint is met by some binding but no binding meets all.
+   */
+  private exclusions(request: ResolveRequest, query: ResolveQueryDto, candidates: CandidateRow[]) {
+    const bindingConstrained = query.binding_selector !== undefined || request.capabilities !== undefined || request.maxInputCostPer1m !== undefined;
+    // Binding constraints are judged among the bindings the provider constraint leaves (it reports the rest).
+    const routable = (c: CandidateRow) => (request.provider === undefined ? c.has_binding : c.has_provider_binding);
     const checks: { constraint: string; value?: string | number | boolean; fails: (c: CandidateRow) => boolean }[] = [
       { constraint: 'region', value: request.region, fails: (c) => request.region !== undefined && c.region !== request.region },
       { constraint: 'max_cost_per_1k', value: request.maxCostPer1k, fails: (c) => request.maxCostPer1k !== undefined && (c.cost_per_1k === null || c.cost_per_1k > request.maxCostPer1k) },
@@ -103,6 +129,15 @@ export class ResolveService {
       { constraint: 'require_slo', value: true, fails: (c) => request.requireSlo && !c.slo_ok },
       { constraint: 'provider', value: request.provider, fails: (c) => request.provider !== undefined && !c.has_provider_binding },
       { constraint: 'active_binding', value: undefined, fails: (c) => request.provider === undefined && !c.has_binding },
+      { constraint: 'selector', value: query.selector, fails: (c) => !c.matches_selector },
+      { constraint: 'binding_selector', value: query.binding_selector, fails: (c) => routable(c) && !c.has_selected_binding },
+      { constraint: 'capability', value: request.capabilities?.join(','), fails: (c) => routable(c) && !c.has_capable_binding },
+      { constraint: 'max_input_cost_per_1m', value: request.maxInputCostPer1m, fails: (c) => routable(c) && !c.has_affordable_binding },
+      {
+        constraint: 'binding_constraints',
+        value: undefined,
+        fails: (c) => bindingConstrained && routable(c) && c.has_selected_binding && c.has_capable_binding && c.has_affordable_binding && !c.has_usable_binding,
+      },
     ];
     return checks
       .map((check) => ({ constraint: check.constraint, value: check.value, versions: candidates.filter(check.fails).map((c) => c.version) }))

@@ -1,6 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { selectorQueryProperty } from '../../common/labels/label-api-properties';
+import { IsLabelSelector } from '../../common/labels/label.validators';
 import { IsSlug, ToBoolean, IsFraction, IsNonNegative } from '../../common/validation/validators';
+import { BINDING_CAPABILITIES, type BindingCapability } from '../../bindings/capabilities';
+import { DEFAULT_CURRENCY, IsCurrencyCode, MAX_PRICE_PER_1M_TOKENS } from '../../bindings/dto/pricing.dto';
 
 export class ResolveQueryDto {
   @ApiPropertyOptional({
@@ -49,4 +54,51 @@ export class ResolveQueryDto {
   @ToBoolean()
   @IsBoolean({ message: 'must be true or false' })
   require_slo?: boolean;
+
+  @ApiPropertyOptional({ ...selectorQueryProperty('versions'), example: 'stage=ga,experiment notin (exp-42)' })
+  @IsOptional()
+  @IsLabelSelector()
+  selector?: string;
+
+  @ApiPropertyOptional({ ...selectorQueryProperty('bindings'), example: 'region in (eu,global)' })
+  @IsOptional()
+  @IsLabelSelector()
+  binding_selector?: string;
+
+  @ApiPropertyOptional({
+    description: `Only bindings with every one of these capabilities (comma-separated): ${BINDING_CAPABILITIES.join(', ')}.`,
+    example: 'tools,vision',
+    type: String,
+  })
+  @IsOptional()
+  // `capability=tools,vision`, or the parameter repeated.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      ? ([] as string[]).concat(value).flatMap((item) => item.split(',').map((part) => part.trim()))
+      : value,
+  )
+  @IsArray({ message: 'must be a comma-separated list of capabilities' })
+  @ArrayMinSize(1, { message: 'must name at least one capability' })
+  @ArrayMaxSize(BINDING_CAPABILITIES.length * 4, { message: 'names too many capabilities' })
+  @IsIn(BINDING_CAPABILITIES, { each: true, message: `each must be one of ${BINDING_CAPABILITIES.join(', ')}` })
+  capability?: BindingCapability[];
+
+  @ApiPropertyOptional({
+    description: 'Only bindings whose pricing is in `currency` and charges at most this per 1M input tokens (unpriced bindings are excluded).',
+    example: 5,
+    minimum: 0,
+    maximum: MAX_PRICE_PER_1M_TOKENS,
+  })
+  @IsOptional()
+  @IsNonNegative({ fromText: true, max: MAX_PRICE_PER_1M_TOKENS })
+  max_input_cost_per_1m?: number;
+
+  @ApiPropertyOptional({
+    description: 'ISO 4217 currency of `max_input_cost_per_1m` and of the price comparison in the ranking (prices in other currencies are never compared).',
+    example: 'USD',
+    default: DEFAULT_CURRENCY,
+  })
+  @IsOptional()
+  @IsCurrencyCode()
+  currency?: string;
 }

@@ -1,4 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { LABELS_RESPONSE_PROPERTY } from '../../common/labels/label-api-properties';
+import { BINDING_CAPABILITIES } from '../../bindings/capabilities';
+import { PricingResponseDto } from '../../bindings/dto/pricing.dto';
 
 class ResolvedModelDto {
   @ApiProperty({ type: 'integer', example: 1 })
@@ -26,6 +29,8 @@ class ResolvedVersionDto {
   slo_ok: boolean;
   @ApiProperty({ nullable: true, type: String })
   artifact_uri: string | null;
+  @ApiProperty(LABELS_RESPONSE_PROPERTY)
+  labels: Record<string, string>;
   @ApiProperty({ format: 'date-time' })
   created_at: string;
 }
@@ -51,6 +56,16 @@ export class RoutedBindingDto {
   success_rate: number | null;
   @ApiProperty({ description: "The version's SLO flag.", example: true })
   slo_ok: boolean;
+  @ApiProperty({ description: 'Price per 1M tokens; null when unknown.', type: PricingResponseDto, nullable: true })
+  pricing: PricingResponseDto | null;
+  @ApiProperty({ nullable: true, type: 'integer', example: 128000 })
+  context_window: number | null;
+  @ApiProperty({ nullable: true, type: 'integer', example: 4096 })
+  max_output_tokens: number | null;
+  @ApiProperty({ type: 'array', items: { type: 'string', enum: [...BINDING_CAPABILITIES] }, example: ['chat', 'tools'] })
+  capabilities: string[];
+  @ApiProperty(LABELS_RESPONSE_PROPERTY)
+  labels: Record<string, string>;
 }
 
 export class ResolveResponseDto {
@@ -64,7 +79,9 @@ export class ResolveResponseDto {
   alias: string | null;
   @ApiProperty({
     type: [RoutedBindingDto],
-    description: 'Active bindings in routing order: SLO ok first, then higher success rate, then lower latency, then lower cost (unknown last), then lower id.',
+    description:
+      'Active bindings in routing order: SLO ok first, then higher success rate, then lower latency, then lower version cost, then the cheaper binding ' +
+      '(lower input, then output price per 1M tokens in `currency`), unknown values last at each step, then lower id.',
   })
   bindings: RoutedBindingDto[];
 }
