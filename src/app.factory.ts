@@ -9,6 +9,7 @@ import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
+import { applyRouteBodyLimits } from './common/http/body-limit';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
@@ -64,6 +65,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser(['text/plain']);
+  applyRouteBodyLimits(fastify);
 
   const telemetry = new HttpTelemetry();
   fastify.addHook('onRequest', async (request, reply) => {

@@ -18,6 +18,7 @@ import { RetentionModule } from './retention/retention.module';
 import { StatsModule } from './stats/stats.module';
 import { AliasesModule } from './aliases/aliases.module';
 import { ResolveModule } from './resolve/resolve.module';
+import { CatalogModule } from './catalog/catalog.module';
 import { EventsModule } from './events/events.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { ProblemsModule } from './problems/problems.module';
@@ -39,6 +40,7 @@ import { ProblemsModule } from './problems/problems.module';
     BindingsModule,
     AliasesModule,
     ResolveModule,
+    CatalogModule,
     EventsModule,
     RetentionModule,
     StatsModule,

@@ -10,6 +10,8 @@ interface FastifyErrorLike {
   statusCode?: number;
 }
 
+const mebibytes = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MiB`;
+
 const FASTIFY_ERRORS: Record<string, { code: ProblemCode; detail: (req: FastifyRequest) => string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'unsupported-media-type',
@@ -22,7 +24,7 @@ const FASTIFY_ERRORS: Record<string, { code: ProblemCode; detail: (req: FastifyR
   },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'payload-too-large',
-    detail: () => 'The request body is larger than the 1 MiB limit.',
+    detail: (req) => `The request body is larger than the ${mebibytes(req.routeOptions.bodyLimit)} limit.`,
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     code: 'malformed-request',

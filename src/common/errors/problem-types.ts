@@ -56,7 +56,7 @@ export const PROBLEM_TYPES = {
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',
-    description: 'The request body exceeds the 1 MiB limit.',
+    description: 'The request body exceeds the limit: 1 MiB (5 MiB for POST /catalog/import).',
   },
   'unsupported-media-type': {
     status: 415,

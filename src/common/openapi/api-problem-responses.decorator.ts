@@ -8,7 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Resource not found',
   409: 'Conflict with the current state',
   412: 'If-Match does not match the current ETag',
-  413: 'Body larger than 1 MiB',
+  413: 'Body larger than the limit (1 MiB; 5 MiB for the catalog import)',
   415: 'Body is not application/json',
   500: 'Unexpected error (body carries the request id only)',
   503: 'Database unavailable or instance not ready',

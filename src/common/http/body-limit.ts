@@ -1,0 +1,16 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+
+/**
+ * A larger body limit for one route (the server's stays 1 MiB). A Fastify route option, applied by
+ * the onRoute hook below; it sets the route's config, so it cannot be combined with `@Etag()`.
+ */
+export const BodyLimit = (bytes: number) => RouteConfig({ bodyLimit: bytes });
+
+/** Registered by the app factory before the routes are: gives marked routes their own limit. */
+export function applyRouteBodyLimits(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const limit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+    if (typeof limit === 'number') route.bodyLimit = limit;
+  });
+}
