@@ -8,7 +8,17 @@ import type { BindingSort } from './dto/list-bindings-query.dto';
 import type { BindingStatus } from './provider-binding.entity';
 import type { EwmaUpdate } from './usage';
 
-export interface BindingRow {
+/** What a gateway needs to know of a deployment: price (per 1M tokens; all three or none), limits, capabilities. */
+export interface BindingCatalogColumns {
+  input_per_1m_tokens: number | null;
+  output_per_1m_tokens: number | null;
+  currency: string | null;
+  context_window: number | null;
+  max_output_tokens: number | null;
+  capabilities: string[];
+}
+
+export interface BindingRow extends BindingCatalogColumns {
   id: number;
   version_id: number;
   model_id: number;
@@ -22,12 +32,6 @@ export interface BindingRow {
   last_used_at: Date | null;
   usage_samples: number;
   labels: Record<string, string>;
-  input_per_1m_tokens: number | null;
-  output_per_1m_tokens: number | null;
-  currency: string | null;
-  context_window: number | null;
-  max_output_tokens: number | null;
-  capabilities: string[];
   created_at: Date;
   updated_at: Date;
 }

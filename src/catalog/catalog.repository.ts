@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { BindingCatalogColumns } from '../bindings/bindings.repository';
 import type { Requirement } from '../common/labels/selector';
 import { selectorCondition } from '../common/labels/selector-sql';
 import type { Queryable } from '../database/sql';
@@ -22,30 +23,17 @@ export interface CatalogRow extends RoutableCatalogBinding {
   version: string;
 }
 
-/** A binding as the import reads it (locked in a real run). Prices per 1M tokens. */
-export interface ImportBindingRow {
+/** The new values of one binding's catalog fields. */
+export interface ImportUpdate extends BindingCatalogColumns {
   id: number;
+}
+
+/** A binding as the import reads it (locked in a real run). */
+export interface ImportBindingRow extends ImportUpdate {
   version_id: number;
   model_id: number;
   provider: string;
   provider_model_id: string;
-  input_per_1m_tokens: number | null;
-  output_per_1m_tokens: number | null;
-  currency: string | null;
-  context_window: number | null;
-  max_output_tokens: number | null;
-  capabilities: string[];
-}
-
-/** The new values of one binding's catalog fields. */
-export interface ImportUpdate {
-  id: number;
-  input_per_1m_tokens: number | null;
-  output_per_1m_tokens: number | null;
-  currency: string | null;
-  context_window: number | null;
-  max_output_tokens: number | null;
-  capabilities: string[];
 }
 
 @Injectable()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { BindingCatalogColumns } from '../bindings/bindings.repository';
 import type { Requirement } from '../common/labels/selector';
 import { selectorAsJson } from '../common/labels/selector-sql';
 import { PreparedStatements } from '../database/prepared-statements';
@@ -32,7 +33,7 @@ export interface ResolveRequest {
   currency?: string;
 }
 
-export interface ResolvedBindingRow {
+export interface ResolvedBindingRow extends BindingCatalogColumns {
   id: number;
   provider: string;
   provider_model_id: string;
@@ -41,12 +42,6 @@ export interface ResolvedBindingRow {
   avg_latency_ms: number | null;
   success_rate: number | null;
   labels: Record<string, string>;
-  input_per_1m_tokens: number | null;
-  output_per_1m_tokens: number | null;
-  currency: string | null;
-  context_window: number | null;
-  max_output_tokens: number | null;
-  capabilities: string[];
 }
 
 export interface ResolveRow {

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
@@ -13,6 +14,12 @@ export const KNOWN_PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'vertex',
 export const MAX_LATENCY_MS = 3_600_000;
 /** Context windows and output limits: up to a billion tokens (the column is a 32-bit integer). */
 export const MAX_TOKENS = 1_000_000_000;
+
+/** A number of tokens: an integer from 1 to MAX_TOKENS. */
+function IsTokenCount() {
+  const message = `must be an integer from 1 to ${MAX_TOKENS}`;
+  return applyDecorators(IsInt({ message }), Min(1, { message }), Max(MAX_TOKENS, { message }));
+}
 
 /** The fields of a binding a client may set, shared by create and update. */
 export class BindingFieldsDto {
@@ -66,16 +73,12 @@ export class BindingFieldsDto {
 
   @ApiPropertyOptional({ description: 'Context window of this deployment, in tokens.', example: 128000, minimum: 1, maximum: MAX_TOKENS, nullable: true, type: 'integer' })
   @IsOptional()
-  @IsInt({ message: `must be an integer from 1 to ${MAX_TOKENS}` })
-  @Min(1, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
-  @Max(MAX_TOKENS, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  @IsTokenCount()
   context_window?: number | null;
 
   @ApiPropertyOptional({ description: 'Most tokens one response can have.', example: 4096, minimum: 1, maximum: MAX_TOKENS, nullable: true, type: 'integer' })
   @IsOptional()
-  @IsInt({ message: `must be an integer from 1 to ${MAX_TOKENS}` })
-  @Min(1, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
-  @Max(MAX_TOKENS, { message: `must be an integer from 1 to ${MAX_TOKENS}` })
+  @IsTokenCount()
   max_output_tokens?: number | null;
 
   @ApiPropertyOptional({
