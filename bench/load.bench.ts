@@ -2,7 +2,7 @@
  * Load: the service against the raw floor (node:http + pg, same SQL, named statements), endpoint by
  * endpoint, at fixed connection counts, driven by autocannon from this process. Usage:
  *   npm run bench:load -- [--models 10000] [--versions 20] [--bindings 2] [--duration 10] [--warmup 3]
- *                         [--connections 4,32] [--endpoints resolve,model,model_by_name,versions,create_version,usage,stats]
+ *                         [--connections 4,32] [--endpoints resolve,resolve_constrained,model,model_by_name,versions,create_version,usage,stats]
  *                         [--no-build] [--autocannon (even when wrk is installed)]
  */
 import autocannon from 'autocannon';
@@ -24,6 +24,7 @@ const DATABASE = 'mr_bench_load';
 const USE_WRK = flag('autocannon') === undefined && wrkAvailable();
 
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
+const CONSTRAINED_QUERY = 'alias=latest&selector=stage%3Dga,team&binding_selector=region%20in%20(us,eu)&capability=tools&max_input_cost_per_1m=10';
 let created = 0;
 
 interface Endpoint {
@@ -40,6 +41,12 @@ function endpoints(bindingCount: number): Endpoint[] {
       name: 'resolve',
       request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(MODELS)}` }),
       lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, N))`,
+    },
+    {
+      // Every constraint issue 15 added: version and binding selectors, a capability and a price cap.
+      name: 'resolve_constrained',
+      request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(MODELS)}?${CONSTRAINED_QUERY}` }),
+      lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, N) .. '?${CONSTRAINED_QUERY}')`,
     },
     { name: 'model', request: () => ({ method: 'GET', path: `/models/${random(MODELS)}` }), lua: `return wrk.format('GET', '/models/' .. math.random(1, N))` },
     {

@@ -9,7 +9,8 @@ import '../../src/database/pg-types';
 import { APPLY_USAGE_SQL, applyUsageParams } from '../../src/bindings/bindings.repository';
 import { ewmaUpdate } from '../../src/bindings/usage';
 import { MODEL_BY_ID_SQL, MODEL_BY_NAME_SQL } from '../../src/models/models.repository';
-import { resolveParams, RESOLVE_SQL } from '../../src/resolve/resolve.repository';
+import { parseSelector } from '../../src/common/labels/selector';
+import { resolveParams, RESOLVE_SQL, type ResolveRequest } from '../../src/resolve/resolve.repository';
 import { EXTREMES_SQL } from '../../src/stats/stats.repository';
 import { COUNTERS_SQL } from '../../src/database/registry-counters';
 import { parseSemVer, semverSortKey } from '../../src/versions/semver';
@@ -47,7 +48,21 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = new URL(req.url ?? '/', 'http://floor');
   const parts = url.pathname.split('/').filter(Boolean);
   if (req.method === 'GET' && parts[0] === 'resolve') {
-    const rows = await run(RESOLVE_SQL, resolveParams({ modelName: decodeURIComponent(parts[1]), mode: 'default', alias: 'production', requireSlo: false }));
+    const query = url.searchParams;
+    const selector = (name: string) => (query.has(name) ? parseSelector(query.get(name)!) : undefined);
+    const request: ResolveRequest = query.has('alias')
+      ? { modelName: decodeURIComponent(parts[1]), mode: 'latest', requireSlo: false }
+      : { modelName: decodeURIComponent(parts[1]), mode: 'default', alias: 'production', requireSlo: false };
+    const rows = await run(
+      RESOLVE_SQL,
+      resolveParams({
+        ...request,
+        selector: selector('selector'),
+        bindingSelector: selector('binding_selector'),
+        capabilities: query.get('capability')?.split(','),
+        maxInputCostPer1m: query.has('max_input_cost_per_1m') ? Number(query.get('max_input_cost_per_1m')) : undefined,
+      }),
+    );
     return send(res, rows[0]?.id ? 200 : 404, rows[0] ?? {});
   }
   if (req.method === 'GET' && parts[0] === 'models' && parts[1] === 'name') {

@@ -10,6 +10,8 @@ export interface CatalogSize {
  * Seeds a catalog with set-based SQL (the counters and events triggers run as they do in production).
  * Versions have SemVer strings and sort keys as the service writes them; every model gets a
  * production alias on its newest version. With `artifactDir`, artifact URIs are file:// paths there.
+ * Versions and bindings carry a few labels, and bindings prices and capabilities, as in a catalog a
+ * gateway is configured from.
  */
 export async function seedCatalog(client: Client, size: CatalogSize, options: { artifactDir?: string; startModel?: number } = {}): Promise<void> {
   const start = options.startModel ?? 1;
@@ -22,22 +24,26 @@ export async function seedCatalog(client: Client, size: CatalogSize, options: { 
   );
   await client.query(
     `INSERT INTO model_versions (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
-                                 artifact_uri, size_bytes, model_type, framework, created_at)
+                                 artifact_uri, size_bytes, model_type, framework, created_at, labels)
      SELECT m.id, md5(m.id || ':' || n) || md5(n || ':' || m.id), '1.' || n || '.0',
             lpad('1', 16, '0') || '.' || lpad(n::text, 16, '0') || '.' || lpad('0', 16, '0') || '~',
             (ARRAY['us-east-1','eu-west-1','ap-south-1'])[1 + n % 3], (1 + n % 50) / 1000.0, 0.5 + (n % 50) / 100.0, n % 10 <> 0,
             CASE WHEN $2::text IS NULL THEN 's3://bench-models/' || m.name || '/' || n || '/model.bin'
                  ELSE 'file://' || $2 || '/m' || m.id || '/v' || n || '.bin' END,
-            1000000 + n, 'llm', (ARRAY['pytorch','onnx'])[1 + n % 2], timestamptz '2026-01-01' + (m.id || ' seconds')::interval + (n || ' hours')::interval
+            1000000 + n, 'llm', (ARRAY['pytorch','onnx'])[1 + n % 2], timestamptz '2026-01-01' + (m.id || ' seconds')::interval + (n || ' hours')::interval,
+            jsonb_build_object('stage', CASE WHEN n % 5 = 0 THEN 'beta' ELSE 'ga' END, 'team', 't' || (m.id % 20))
        FROM models m CROSS JOIN generate_series(1, $1::int) n
       WHERE m.name LIKE 'bench-model-%' AND substring(m.name from 13)::int BETWEEN $3 AND $4`,
     [size.versionsPerModel, options.artifactDir ?? null, start, end],
   );
   if (size.bindingsPerVersion > 0) {
     await client.query(
-      `INSERT INTO provider_bindings (version_id, provider, provider_model_id, status, config, avg_latency_ms, success_rate)
+      `INSERT INTO provider_bindings (version_id, provider, provider_model_id, status, config, avg_latency_ms, success_rate,
+                                      labels, input_per_1m_tokens, output_per_1m_tokens, currency, context_window, max_output_tokens, capabilities)
        SELECT v.id, (ARRAY['openai','vertex','bedrock','anthropic'])[b], 'pm-' || v.id || '-' || b, 'active', '{"temperature": 0.7}',
-              100 + (v.id * 7 + b * 13) % 400, 0.95 + ((v.id + b) % 5) / 100.0
+              100 + (v.id * 7 + b * 13) % 400, 0.95 + ((v.id + b) % 5) / 100.0,
+              jsonb_build_object('region', (ARRAY['us','eu'])[1 + b % 2]), 1 + b, 4 + b, 'USD', 128000, 16384,
+              CASE WHEN b % 2 = 0 THEN '{chat,tools,streaming}'::text[] ELSE '{chat,streaming}'::text[] END
          FROM model_versions v JOIN models m ON m.id = v.model_id CROSS JOIN generate_series(1, $1::int) b
         WHERE substring(m.name from 13)::int BETWEEN $2 AND $3`,
       [size.bindingsPerVersion, start, end],
