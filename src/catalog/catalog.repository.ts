@@ -38,7 +38,7 @@ export interface ImportBindingRow extends ImportUpdate {
 
 @Injectable()
 export class CatalogRepository {
-  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * Every active binding of the version each model routes to (as resolve chooses it: the alias, or

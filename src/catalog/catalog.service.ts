@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { stringify } from 'yaml';
 import { normalizeCapabilities, isBindingCapability } from '../bindings/capabilities';
 import { RequestValidationError } from '../common/errors/application.error';
@@ -43,7 +45,10 @@ function toYaml(document: unknown): string {
 
 @Injectable()
 export class CatalogService {
-  constructor(private readonly catalog: CatalogRepository) {}
+  constructor(
+    private readonly catalog: CatalogRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   async liteLlm(query: CatalogQueryDto): Promise<LiteLlmCatalogDto> {
     const rows = await this.catalog.activeBindings(this.filterOf(query));
@@ -94,7 +99,7 @@ export class CatalogService {
       if (!dryRun) await this.catalog.applyImport(plan.updates, manager);
       return plan;
     };
-    const plan = dryRun ? await run(this.catalog.dataSource.manager) : await this.catalog.dataSource.transaction(run);
+    const plan = dryRun ? await run(this.dataSource.manager) : await this.dataSource.transaction(run);
     return {
       dry_run: dryRun,
       entries: entries.size,
