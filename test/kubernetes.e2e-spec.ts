@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { environmentSchema, parseEnvironment } from '../src/config/environment';
 import { TEST_ENV } from './setup/test-database';
 import { createTestApp, type TestApp } from './support/test-app';
@@ -187,6 +187,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it("the migration job runs the image's migration command, straight to the primary", () => {
     const command = container(job()).command as string[];
     expect(command.slice(0, 1)).toEqual(['node']);
+    // The same command as docker-compose's migrate service, which the image runtime test runs.
+    const compose = parseYaml(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as Obj;
+    expect(command).toEqual(compose.services.migrate.command);
     // The image holds the build in /app/dist, as the tests' build holds it in its own folder.
     expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^WORKDIR \/app$/m);
     const built = path.dirname(process.env[TEST_ENV.builtApp]!);
