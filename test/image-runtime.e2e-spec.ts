@@ -149,7 +149,7 @@ describe('the production image runtime, rebuilt from the Dockerfile without Dock
       const cmd = JSON.parse(args(runtime, 'CMD')[0]) as string[];
       expect(cmd[0]).toBe('node');
       service = await ServiceProcess.start({ ...env, DB_MIGRATIONS_RUN: 'false' }, { entry: cmd[1], cwd: app, ...user });
-      await service.waitFor('/health/ready', 200, 40_000);
+      await service.waitFor('/health/ready', 200, 60_000);
       const created = await fetch(service.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
       expect(created.status).toBe(201);
       expect((await fetch(service.url('/metrics'))).status).toBe(200);
@@ -163,5 +163,5 @@ describe('the production image runtime, rebuilt from the Dockerfile without Dock
       await service?.exited;
       await dropDatabase(database);
     }
-  });
+  }, 120_000);
 });

@@ -108,7 +108,7 @@ describe('through PgBouncer in transaction pooling mode', () => {
       };
       const replicas = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
       try {
-        await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 40_000)));
+        await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 60_000)));
         const created = await fetch(replicas[0].url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
         expect(created.status).toBe(201);
         const { id } = (await created.json()) as { id: number };
@@ -127,7 +127,7 @@ describe('through PgBouncer in transaction pooling mode', () => {
         await Promise.all(replicas.map((replica) => (replica.running ? (replica.signal('SIGKILL'), replica.exited) : undefined)));
         await dropDatabase(database);
       }
-    });
+    }, 120_000);
   });
 
   // The same suites that run straight against PostgreSQL, every app now behind PgBouncer: a spec's
