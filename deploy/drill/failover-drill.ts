@@ -397,6 +397,12 @@ async function main(): Promise<void> {
       console.error(`LOST ${lost.length} acknowledged write(s): ${lost.slice(0, 10).map((w) => w.name).join(', ')}`);
       process.exitCode = 1;
     }
+    // A failover is the database's doing, never the client's and never a bug: 503, not 500.
+    const serverErrors = failed.filter((w) => w.status >= 500 && w.status !== 503);
+    if (serverErrors.length > 0) {
+      console.error(`${serverErrors.length} write(s) answered ${[...new Set(serverErrors.map((w) => w.status))].join(', ')} instead of 503: see the service log`);
+      process.exitCode = 1;
+    }
   } catch (error) {
     for (const name of ['etcd', 'node1', 'node2', 'haproxy', 'service']) {
       const text = processes.logOf(name);
