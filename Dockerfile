@@ -1,4 +1,7 @@
 # syntax=docker/dockerfile:1
+# test/image-runtime.e2e-spec.ts rebuilds the runtime stage from this file without Docker (the deps
+# stage's npm ci, the build, the ENV and CMD of the final stage, as an unprivileged user on read-only
+# files) and starts it against PostgreSQL: keep the stages in this shape.
 
 # ---- build: compile TypeScript (service and migrations) with the full toolchain
 FROM node:22-bookworm-slim AS build
@@ -10,11 +13,13 @@ COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
 
-# ---- deps: production dependencies only (no embedded PostgreSQL, no compilers)
+# ---- deps: production dependencies only (no embedded PostgreSQL, no compilers). --omit=optional
+# also drops what typeorm and @nestjs/swagger list as optional peers, which npm would otherwise install
+# because the development tree has them (ts-node, TypeScript, SWC: ~38 MB), and pg-cloudflare.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM node:22-bookworm-slim
@@ -23,9 +28,11 @@ ENV NODE_ENV=production \
     PORT=8003 \
     LOG_FORMAT=json
 WORKDIR /app
-COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-COPY --chown=node:node package.json ./
+# Owned by root and only readable by the service's user: it cannot change its own code, and it runs
+# unchanged on a read-only root filesystem (it writes nothing outside /tmp and ARCHIVE_DIR).
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 USER node
 EXPOSE 8003
 # Liveness only: a database outage must not get the container restarted.

@@ -72,7 +72,10 @@ export class BenchService {
       if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
       const ready = await fetch(service.url('/health/ready')).then((r) => r.ok, () => false);
       if (ready) return service;
-      if (waited > 60_000) throw new Error('the service did not become ready in 60 s');
+      if (waited > 120_000) {
+        child.kill('SIGKILL');
+        throw new Error('the service did not become ready in 120 s');
+      }
       await sleep(100);
     }
   }
@@ -92,7 +95,7 @@ export class BenchService {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;

@@ -14,6 +14,7 @@ export function wrkAvailable(): boolean {
 }
 
 export interface WrkResult {
+  requests: number;
   rps: number;
   p50: number;
   p99: number;
@@ -54,7 +55,7 @@ end
       const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
       if (!line) return reject(new Error(`unexpected wrk output: ${stdout}`));
       const r = JSON.parse(line.slice('WRK_JSON '.length)) as { requests: number; duration_us: number; p50_us: number; p99_us: number; non2xx: number; errors: number };
-      resolve({ rps: r.requests / (r.duration_us / 1e6), p50: r.p50_us / 1000, p99: r.p99_us / 1000, non2xx: r.non2xx, errors: r.errors });
+      resolve({ requests: r.requests, rps: r.requests / (r.duration_us / 1e6), p50: r.p50_us / 1000, p99: r.p99_us / 1000, non2xx: r.non2xx, errors: r.errors });
     });
   });
 }

@@ -57,4 +57,23 @@ describe('databaseConfigFrom', () => {
     expect(sut).toMatchObject({ host: 'db', port: 6543, poolSize: 25 });
     expect(sut.embedded).toBeUndefined();
   });
+
+  it('sends sessions to the main server unless a direct one is given, and prepares statements unless told not to', () => {
+    expect(databaseConfigFrom(parseEnvironment({ POSTGRES_HOST: 'pgbouncer', POSTGRES_PORT: '6432' }))).toMatchObject({
+      direct: { host: 'pgbouncer', port: 6432 },
+      preparedStatements: true,
+    });
+    expect(
+      databaseConfigFrom(parseEnvironment({ POSTGRES_HOST: 'pgbouncer', POSTGRES_PORT: '6432', POSTGRES_DIRECT_HOST: 'db-rw', POSTGRES_DIRECT_PORT: '5432', DB_PREPARED_STATEMENTS: 'false' })),
+    ).toMatchObject({ host: 'pgbouncer', port: 6432, direct: { host: 'db-rw', port: 5432 }, preparedStatements: false });
+    expect(databaseConfigFrom(parseEnvironment({ POSTGRES_HOST: 'db', POSTGRES_DIRECT_HOST: 'db-direct' })).direct).toEqual({ host: 'db-direct', port: 5432 });
+  });
+
+  it('uses the embedded server for sessions too when POSTGRES_HOST is not set', () => {
+    expect(databaseConfigFrom(parseEnvironment({ POSTGRES_DIRECT_HOST: 'elsewhere' }), '/srv/app').direct).toEqual({ host: '127.0.0.1', port: 54329 });
+  });
+
+  it('rejects a direct port out of range', () => {
+    expect(() => parseEnvironment({ POSTGRES_DIRECT_PORT: '70000' })).toThrow('POSTGRES_DIRECT_PORT must be an integer from 1 to 65535 (got "70000")');
+  });
 });

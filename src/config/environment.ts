@@ -37,6 +37,12 @@ const text = (fallback: string, pattern?: RegExp, describe = 'a non-empty string
   },
 });
 
+const optionalInteger = (min: number, max: number): Spec<number | undefined> => ({
+  default: undefined,
+  describe: `an integer from ${min} to ${max}`,
+  parse: (raw) => integer(min, max, min).parse(raw),
+});
+
 const optionalText = (): Spec<string | undefined> => ({
   default: undefined,
   describe: 'a string',
@@ -112,10 +118,13 @@ export const environmentSchema = {
   POSTGRES_USER: text('postgres'),
   POSTGRES_PASSWORD: { ...optionalText(), default: 'postgres' } as Spec<string | undefined>,
   POSTGRES_SSL: boolean(false),
+  POSTGRES_DIRECT_HOST: optionalText(),
+  POSTGRES_DIRECT_PORT: optionalInteger(1, 65535),
   DB_POOL_SIZE: integer(1, 200, 10),
   DB_CONNECT_TIMEOUT_MS: integer(100, 120_000, 5_000),
   DB_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000, 15_000),
   DB_MIGRATIONS_RUN: boolean(true),
+  DB_PREPARED_STATEMENTS: boolean(true),
   EMBEDDED_POSTGRES_PORT: integer(1, 65535, 54329),
   EMBEDDED_POSTGRES_DIR: text('.data/postgres'),
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import type { DatabaseConfig } from '../config/database.config';
+import type { DatabaseConfig, ServerAddress } from '../config/database.config';
 import './pg-types';
 
 /** Compiled migrations sit in dist/migrations; under ts-node and jest the TypeScript sources are used. */
@@ -11,6 +11,16 @@ const MIGRATIONS = __filename.endsWith('.ts')
 const ENTITIES = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
+
+/**
+ * The key under the options' `extra` that carries the direct server address to openDedicatedClient.
+ * `extra` goes to the pg pool, which ignores keys it does not know.
+ */
+export const DIRECT_SERVER_OPTION = 'directServer';
+
+export interface PoolExtra {
+  [DIRECT_SERVER_OPTION]?: ServerAddress;
+}
 
 export function dataSourceOptions(config: DatabaseConfig, applicationName = 'model-registry'): DataSourceOptions {
   return {
@@ -33,7 +43,9 @@ export function dataSourceOptions(config: DatabaseConfig, applicationName = 'mod
       max: config.poolSize,
       connectionTimeoutMillis: config.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
+      // A startup parameter: PgBouncer refuses it unless told to ignore it (see the README's PgBouncer settings).
       ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
+      [DIRECT_SERVER_OPTION]: config.direct,
     },
   };
 }

@@ -5,6 +5,7 @@ import { databaseConfig } from '../config/database.config';
 import { dataSourceOptions } from './data-source.options';
 import { DatabaseMigrator } from './database-migrator';
 import { PreparedStatements } from './prepared-statements';
+import { StatementTimeoutCheck } from './statement-timeout.check';
 
 @Module({
   imports: [
@@ -20,7 +21,7 @@ import { PreparedStatements } from './prepared-statements';
       }),
     }),
   ],
-  providers: [DatabaseMigrator, PreparedStatements],
+  providers: [DatabaseMigrator, PreparedStatements, StatementTimeoutCheck],
   exports: [DatabaseMigrator, PreparedStatements],
 })
 export class DatabaseModule {}

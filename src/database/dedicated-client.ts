@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { DIRECT_SERVER_OPTION, type PoolExtra } from './data-source.options';
 
 /** The connection fields of a postgres DataSource's options (TypeORM does not export the type). */
 interface PostgresConnectionFields {
@@ -11,17 +12,23 @@ interface PostgresConnectionFields {
   ssl?: boolean | { rejectUnauthorized: boolean };
   applicationName?: string;
   connectTimeoutMS?: number;
+  extra?: PoolExtra;
 }
 
 /**
- * A connection outside the pool, for holding a session-level advisory lock while the work itself uses
- * the pool: with a pool of size 1, a lock held on a pooled connection would starve the work.
+ * A connection outside the pool, for whatever needs a server session of its own: a session-level
+ * advisory lock held while the work itself uses the pool (with a pool of size 1, a lock held on a
+ * pooled connection would starve the work), LISTEN. It goes to the direct server address
+ * (POSTGRES_DIRECT_HOST / POSTGRES_DIRECT_PORT), not through a transaction-pooling PgBouncer, where
+ * consecutive statements of one client may run on different server sessions: a lock taken by one
+ * would be released by none, and notifications would go to whichever session last ran LISTEN.
  */
 export async function openDedicatedClient(dataSource: DataSource, purpose: string): Promise<Client> {
   const options = dataSource.options as PostgresConnectionFields;
+  const direct = options.extra?.[DIRECT_SERVER_OPTION];
   const client = new Client({
-    host: options.host,
-    port: options.port,
+    host: direct?.host ?? options.host,
+    port: direct?.port ?? options.port,
     user: options.username,
     password: typeof options.password === 'string' ? options.password : undefined,
     database: options.database,

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { databaseConfig } from '../config/database.config';
 import type { Queryable } from './sql';
 
 interface PgResult {
@@ -25,14 +27,22 @@ export const MAX_PREPARED_STATEMENTS = 500;
  * parameters, so the texts are the query shapes (a list's filters and sort): the common ones are far
  * fewer than the cap, and rare combinations past it still work, unprepared. Results have the shape
  * TypeORM's `query` gives (rows; `[rows, count]` for UPDATE and DELETE), so repositories take either.
+ *
+ * With DB_PREPARED_STATEMENTS=false every query runs unnamed (parse, bind and execute in one round
+ * trip). That is what PgBouncer before 1.21 needs in transaction pooling: a statement prepared on one
+ * server session is unknown to the next one the pooler hands the client.
  */
 @Injectable()
 export class PreparedStatements implements Queryable {
   private readonly names = new Map<string, string>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
+  ) {}
 
   private nameOf(text: string): string | undefined {
+    if (!this.config.preparedStatements) return undefined;
     let name = this.names.get(text);
     if (!name && this.names.size < MAX_PREPARED_STATEMENTS) {
       name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;

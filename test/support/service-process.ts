@@ -14,6 +14,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface ProcessOptions {
+  /** The entry script (default: the build of the global setup) and the working directory. */
+  entry?: string;
+  cwd?: string;
+  /** Run as this user (needs root). */
+  uid?: number;
+  gid?: number;
+}
+
 /** The compiled service (built once by the global setup) running as a real process. */
 export class ServiceProcess {
   readonly logs: Record<string, unknown>[] = [];
@@ -23,10 +32,14 @@ export class ServiceProcess {
   private constructor(
     readonly port: number,
     env: Record<string, string>,
+    options: ProcessOptions,
   ) {
-    this.child = spawn(process.execPath, [process.env[TEST_ENV.builtApp]!], {
+    this.child = spawn(process.execPath, [options.entry ?? process.env[TEST_ENV.builtApp]!], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
     });
     let buffer = '';
     const collect = (chunk: Buffer) => {
@@ -46,8 +59,8 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
-  static async start(env: Record<string, string>): Promise<ServiceProcess> {
-    return new ServiceProcess(await freePort(), env);
+  static async start(env: Record<string, string>, options: ProcessOptions = {}): Promise<ServiceProcess> {
+    return new ServiceProcess(await freePort(), env, options);
   }
 
   get pid(): number {

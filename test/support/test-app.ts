@@ -28,6 +28,17 @@ export interface TestAppOptions {
   overrides?: { provide: unknown; useValue: unknown }[];
 }
 
+let routing: Record<string, string> = {};
+
+/**
+ * Makes every app created from now on (in this test file) connect with these settings, e.g. through a
+ * PgBouncer; without an argument, apps connect straight to the test server again. Each app's own
+ * `env` still wins.
+ */
+export function routeTestApps(env: Record<string, string> = {}): void {
+  routing = env;
+}
+
 /**
  * Boots the real application (the same module, adapter and configuration as `npm start`) on a
  * database of its own, copied from the migrated template. The nightly retention job is off unless a
@@ -45,6 +56,7 @@ export async function createTestApp(label: string, options: TestAppOptions = {})
     POSTGRES_DB: database,
     DB_POOL_SIZE: '10',
     RETENTION_ENABLED: 'false',
+    ...routing,
     ...options.env,
   });
   let app: NestFastifyApplication;

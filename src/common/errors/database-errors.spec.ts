@@ -37,6 +37,8 @@ describe('translateDatabaseError', () => {
     expect(translateDatabaseError(new Error('timeout exceeded when trying to connect'))).toMatchObject({ status: 503 });
     expect(translateDatabaseError(pgError({ code: '57P01' }))).toMatchObject({ status: 503 });
     expect(translateDatabaseError(pgError({ code: '57014' }))).toMatchObject({ status: 503 });
+    // A write that reached a standby during a failover (measured in deploy/drill).
+    expect(translateDatabaseError(pgError({ code: '25006' }))).toMatchObject({ status: 503 });
   });
 
   it('maps serialization failures and deadlocks to 409 (retry)', () => {

@@ -20,6 +20,7 @@ export const PG = {
   DEADLOCK_DETECTED: '40P01',
   LOCK_NOT_AVAILABLE: '55P03',
   QUERY_CANCELED: '57014',
+  READ_ONLY_SQL_TRANSACTION: '25006',
   TOO_MANY_CONNECTIONS: '53300',
 } as const;
 
@@ -98,6 +99,11 @@ export function translateDatabaseError(error: unknown, method?: string): Applica
       return new ConflictError('The resource is being changed by a concurrent request. Retry the request.');
     case PG.QUERY_CANCELED:
       return new ServiceUnavailableError('The database did not answer in time. Retry shortly.');
+    // The service never opens read-only transactions: a write reached a standby, which happens for a
+    // moment during a failover (the proxy already routes to the node being promoted) or while a DNS
+    // name still points at a demoted primary.
+    case PG.READ_ONLY_SQL_TRANSACTION:
+      return new ServiceUnavailableError('The database accepts no writes right now (a failover may be in progress). Retry shortly.');
     default:
       return undefined;
   }
