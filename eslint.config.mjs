@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/', 'bench/results/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/', 'bench/results/', 'eslint.config.mjs', 'clients/*/dist/', 'clients/*/src/generated/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
