@@ -3,9 +3,18 @@ import { ContractValidator, type ObservedResponse } from './contract';
 const document = {
   openapi: '3.0.0',
   paths: {
+    '/things': {
+      post: {
+        operationId: 'createThing',
+        parameters: [{ name: 'dry_run', in: 'query', schema: { type: 'boolean' } }],
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/NewThing' } } } },
+        responses: { '201': { description: 'Created.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } } },
+      },
+    },
     '/things/{id}': {
       get: {
         operationId: 'getThing',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
         responses: {
           '200': {
             description: 'The thing.',
@@ -33,6 +42,7 @@ const document = {
         properties: { id: { type: 'integer' }, note: { type: 'string', nullable: true }, parts: { type: 'array', items: { $ref: '#/components/schemas/Part' } } },
         required: ['id', 'note'],
       },
+      NewThing: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z]+$' } }, required: ['name'], additionalProperties: false },
       Part: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
       NotFoundProblem: { type: 'object', properties: { code: { type: 'string', enum: ['not-found'] }, detail: { type: 'string' } }, required: ['code'] },
     },
@@ -53,7 +63,7 @@ describe(ContractValidator.name, () => {
 
   it('accepts a response that matches its operation', () => {
     expect(sut.check(ok())).toEqual([]);
-    expect(sut.check(ok({ url: 'http://127.0.0.1:3000/things/1/?x=1' }))).toEqual([]);
+    expect(sut.check(ok({ url: 'http://127.0.0.1:3000/things/1/' }))).toEqual([]);
   });
 
   it('rejects a status the operation does not document', () => {
@@ -105,6 +115,17 @@ describe(ContractValidator.name, () => {
   it('checks HEAD against the GET operation, without a body', () => {
     expect(sut.check(ok({ method: 'HEAD', text: '' }))).toEqual([]);
     expect(sut.check(ok({ method: 'HEAD', status: 500, text: '' }))).toEqual([expect.stringContaining('status 500 is not documented')]);
+  });
+
+  it('requires the document to accept what the server accepted (2xx): body, query and path', () => {
+    const created = ok({ method: 'POST', url: '/things?dry_run=true', status: 201, headers: { 'content-type': 'application/json' } });
+    expect(sut.check({ ...created, requestBody: { name: 'thing' } })).toEqual([]);
+    expect(sut.check({ ...created, requestBody: { name: 'Thing1' } })).toEqual([expect.stringContaining('the server accepted a request body the document rejects: body/name must match pattern')]);
+    expect(sut.check({ ...created, url: '/things?dry_run=maybe', requestBody: { name: 'thing' } })).toEqual([expect.stringContaining('query parameter dry_run="maybe"')]);
+    expect(sut.check({ ...created, url: '/things?force=1', requestBody: { name: 'thing' } })).toEqual([expect.stringContaining('query parameter force, which the document does not declare')]);
+    expect(sut.check(ok({ url: '/things/0' }))).toEqual([expect.stringContaining('path parameter id="0"')]);
+    // A rejected request says nothing about the document's request schemas.
+    expect(sut.check({ ...created, status: 409, requestBody: { name: 'Thing1' } })).toEqual([expect.stringContaining('status 409 is not documented')]);
   });
 
   it('throws naming the request and every violation', () => {

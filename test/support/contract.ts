@@ -22,6 +22,8 @@ export interface ObservedResponse {
   headers: Record<string, string | string[] | undefined>;
   /** The body as text ('' when there is none). */
   text: string;
+  /** The JSON body the request carried, if any: a 2xx answer means the document must accept it too. */
+  requestBody?: unknown;
 }
 
 const DOCUMENT_FILE = path.resolve(__dirname, '..', '..', 'openapi.json');
@@ -60,6 +62,8 @@ function closed(node: unknown): unknown {
 
 export class ContractValidator {
   private readonly ajv = new Ajv({ strict: false, allErrors: true });
+  /** Path and query values arrive as text: checked against their schemas after conversion. */
+  private readonly parameterAjv = new Ajv({ strict: false, allErrors: true, coerceTypes: true });
   private readonly routes: Route[];
   private readonly validators = new Map<string, ValidateFunction>();
 
@@ -83,6 +87,44 @@ export class ContractValidator {
     if (typeof node?.$ref !== 'string') return node;
     const [, , section, name] = (node.$ref as string).split('/');
     return this.resolve(this.document.components[section][name]);
+  }
+
+  /**
+   * What the server accepted (it answered 2xx) the document must accept too: a schema stricter than
+   * the server would make generated clients and validating proxies refuse valid requests.
+   */
+  private checkAcceptedRequest(operation: Json, template: string, url: URL, requestBody: unknown): string[] {
+    const violations: string[] = [];
+    const parameters = ((operation.parameters ?? []) as Json[]).map((parameter) => this.resolve(parameter));
+    const pathValues = url.pathname.replace(/\/+$/, '').split('/');
+    template.split('/').forEach((segment, i) => {
+      const name = /^\{(.+)\}$/.exec(segment)?.[1];
+      const parameter = name && parameters.find((p) => p.in === 'path' && p.name === name);
+      if (parameter) violations.push(...this.checkParameter(operation, parameter, decodeURIComponent(pathValues[i] ?? '')));
+    });
+    for (const name of new Set(url.searchParams.keys())) {
+      const parameter = parameters.find((p) => p.in === 'query' && p.name === name);
+      if (!parameter) violations.push(`the server accepted query parameter ${name}, which the document does not declare`);
+      else violations.push(...this.checkParameter(operation, parameter, url.searchParams.get(name) ?? ''));
+    }
+    const schema = (this.resolve(operation.requestBody ?? {}) as Json).content?.['application/json']?.schema as Json | undefined;
+    if (schema && requestBody !== undefined) {
+      const validate = this.validatorFor(`${operation.operationId} request`, schema);
+      if (!validate(requestBody)) {
+        for (const error of validate.errors ?? []) violations.push(`the server accepted a request body the document rejects: body${error.instancePath} ${error.message}`);
+      }
+    }
+    return violations;
+  }
+
+  private checkParameter(operation: Json, parameter: Json, value: string): string[] {
+    const key = `${operation.operationId} ${parameter.in} ${parameter.name}`;
+    let validate = this.validators.get(key);
+    if (!validate) {
+      validate = this.parameterAjv.compile({ type: 'object', properties: { value: parameter.schema } });
+      this.validators.set(key, validate);
+    }
+    return validate({ value }) ? [] : [`the server accepted ${parameter.in} parameter ${parameter.name}=${JSON.stringify(value)}, which the document rejects (${validate.errors?.[0]?.message})`];
   }
 
   private operationFor(method: string, pathname: string): { template: string; operation: Json } | undefined {
@@ -121,11 +163,12 @@ export class ContractValidator {
         ? []
         : [`no operation of the document serves ${method.toUpperCase()} ${pathname}, yet the answer is ${observed.status} ${contentType ?? ''} ${code ?? ''} (not a route-not-found problem)`];
     }
-    const { operation } = found;
+    const { operation, template } = found;
     const documented = operation.responses[String(observed.status)] as Json | undefined;
     if (!documented) return [`status ${observed.status} is not documented for ${operation.operationId} (documented: ${Object.keys(operation.responses).join(', ')})`];
     const response = this.resolve(documented);
-    const violations: string[] = [];
+    const violations: string[] =
+      observed.status >= 200 && observed.status < 300 ? this.checkAcceptedRequest(operation, template, new URL(observed.url, 'http://contract.invalid'), observed.requestBody) : [];
     for (const [name, header] of Object.entries((response.headers ?? {}) as Json)) {
       if (this.resolve(header).required && observed.headers[name.toLowerCase()] === undefined) violations.push(`header ${name} is documented as always present but is missing`);
     }
@@ -175,6 +218,17 @@ export function contract(): ContractValidator {
   return (shared ??= new ContractValidator(JSON.parse(readFileSync(DOCUMENT_FILE, 'utf8')) as Json));
 }
 
+/** The JSON body a supertest request sent (superagent keeps it in `_data`), if it sent one. */
+function sentJson(test: object): unknown {
+  const data = (test as { _data?: unknown })._data;
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 const AGENT_METHODS = new Set(['get', 'post', 'put', 'delete', 'del', 'patch', 'head', 'options']);
 
 /** The supertest agent of createTestApp, with every response checked against the contract. */
@@ -186,7 +240,7 @@ export function contractChecked(agent: TestAgent): TestAgent {
       return (...args: unknown[]) => {
         const test = (value as (...a: unknown[]) => ReturnType<TestAgent['get']>).apply(target, args);
         return test.expect((response: Response) =>
-          contract().assert({ method: test.method, url: test.url, status: response.status, headers: response.headers, text: response.text ?? '' }),
+          contract().assert({ method: test.method, url: test.url, status: response.status, headers: response.headers, text: response.text ?? '', requestBody: sentJson(test) }),
         );
       };
     },
@@ -197,9 +251,16 @@ export function contractChecked(agent: TestAgent): TestAgent {
 export function contractCheckedFetch(base: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     const request = new Request(input, init);
+    const sent = await request.clone().text();
+    let requestBody: unknown;
+    try {
+      requestBody = sent === '' ? undefined : (JSON.parse(sent) as unknown);
+    } catch {
+      requestBody = undefined;
+    }
     const response = await base(request.clone());
     const text = response.status === 304 || request.method === 'HEAD' ? '' : await response.clone().text();
-    contract().assert({ method: request.method, url: request.url, status: response.status, headers: Object.fromEntries(response.headers), text });
+    contract().assert({ method: request.method, url: request.url, status: response.status, headers: Object.fromEntries(response.headers), text, requestBody });
     return response;
   };
 }

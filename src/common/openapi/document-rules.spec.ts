@@ -63,6 +63,8 @@ class ThingDto {
   id: number;
   @ApiProperty({ description: 'Name.', example: 'thing' })
   name: string;
+  @ApiProperty({ description: 'State.', nullable: true, type: String, enum: ['on', 'off'], required: false })
+  state?: string | null;
 }
 
 @ApiTags('things')
@@ -197,6 +199,10 @@ describe('OpenAPI document rules', () => {
     ]);
     expect(badRequest.discriminator.propertyName).toBe('code');
     expect(sut.components!.schemas).not.toHaveProperty('ProblemDetails');
+  });
+
+  it('lets a nullable enum hold null', () => {
+    expect(schema('Thing').properties.state.enum).toEqual(['on', 'off', null]);
   });
 
   it('publishes DTO classes without the Dto suffix', () => {

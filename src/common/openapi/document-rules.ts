@@ -52,6 +52,7 @@ export function refineDocument(document: OpenAPIObject, routes: RouteFacts[]): O
   shareErrorResponses(document, operations);
   addStandardComponents(document);
   declareProblemSchemas(document);
+  allowNullInNullableEnums(document);
   dropDtoSuffixes(document);
   sortDocument(document);
   assertDocumentInvariants(document, routes);
@@ -277,6 +278,17 @@ export function shareErrorResponses(document: OpenAPIObject, operations: Documen
       // An operation that describes its error differently keeps its own response.
       if (JSON.stringify(shared[name]) === JSON.stringify(response)) operation.responses[status] = { $ref: `#/components/responses/${name}` };
     }
+  }
+}
+
+/** A nullable enum must list null among its values, or validators reject the null it allows. */
+export function allowNullInNullableEnums(document: OpenAPIObject): void {
+  const visit = (schema: SchemaObject) => {
+    if (schema.nullable && schema.enum && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  };
+  for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) walkSchemas(schema, name, visit);
+  for (const { operation } of operationsOf(document)) {
+    for (const parameter of operation.parameters ?? []) if (!isRef(parameter)) walkSchemas(parameter.schema, '', visit);
   }
 }
 

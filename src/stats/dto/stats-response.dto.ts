@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { RUN_STATUSES } from '../../retention/retention-run.entity';
 
 const countMap = (description: string, example: Record<string, number>) =>
   ApiProperty({ description, example, type: 'object', additionalProperties: { type: 'integer' } });
@@ -61,7 +62,7 @@ class RetentionFiguresDto {
   runs_total: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the last real run finished.' })
   last_run_at: string | null;
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, enum: RUN_STATUSES.filter((status) => status !== 'running'), description: 'How the last real run ended.' })
   last_run_status: string | null;
 }
 
