@@ -1725,7 +1725,11 @@ export interface components {
              * @description When the last real run finished.
              */
             last_run_at: string | null;
-            last_run_status: string | null;
+            /**
+             * @description How the last real run ended.
+             * @enum {string|null}
+             */
+            last_run_status: "succeeded" | "partial" | "failed" | "skipped" | null;
         };
         RetentionPolicy: {
             default_retention_count: number;
