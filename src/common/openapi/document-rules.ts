@@ -330,7 +330,9 @@ export function sortDocument(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {
     for (const method of HTTP_METHODS) {
       const operation = item[method];
-      if (operation) operation.responses = sortedObject(operation.responses, (a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      if (!operation) continue;
+      operation.responses = sortedObject(operation.responses, (a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      if (operation.parameters?.length === 0) delete operation.parameters;
     }
   }
   const components = document.components!;
