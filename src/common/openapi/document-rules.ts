@@ -224,16 +224,19 @@ export function applyAccess(document: OpenAPIObject, operations: DocumentedOpera
       operation.security = [];
       continue;
     }
-    operation.responses['401'] = problemResponse(401);
-    operation.responses['403'] = problemResponse(403);
+    for (const status of AUTHENTICATED_PROBLEMS) operation.responses[status] ??= problemResponse(status);
   }
 }
 
-/** 500 can happen anywhere; so can 503 (database unreachable, or the instance shutting down). */
+/** What every operation that needs credentials can answer (a rate limit's 429 belongs here too). */
+export const AUTHENTICATED_PROBLEMS = [401, 403];
+
+/** What any operation can answer: 500 anywhere; 503 when the database is unreachable or the instance is shutting down. */
+export const OPERATION_WIDE_PROBLEMS = [500, 503];
+
 export function applyOperationWideResponses(operations: DocumentedOperation[]): void {
   for (const { operation } of operations) {
-    operation.responses['500'] ??= problemResponse(500);
-    operation.responses['503'] ??= problemResponse(503);
+    for (const status of OPERATION_WIDE_PROBLEMS) operation.responses[status] ??= problemResponse(status);
   }
 }
 
