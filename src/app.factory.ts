@@ -10,6 +10,7 @@ import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
 import { applyRouteBodyLimits } from './common/http/body-limit';
+import { buildProblem, PROBLEM_CONTENT_TYPE } from './common/errors/problem-details';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
@@ -35,7 +36,8 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
     requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(req.headers['x-request-id']),
     bodyLimit: BODY_LIMIT_BYTES,
-    return503OnClosing: true,
+    // Requests that still arrive while the server closes get a problem+json 503 (see configureApp).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
@@ -68,15 +70,28 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   applyRouteBodyLimits(fastify);
 
   const telemetry = new HttpTelemetry();
+  // Once the server is closing, a request on a connection that is still open (keep-alive, pipelined)
+  // is not served: it gets the documented 503 problem and the connection closes.
+  const lifecycle = app.get(LifecycleState);
+  fastify.addHook('preClose', async () => lifecycle.beginClosing());
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     telemetry.onRequest(request.id);
+    if (lifecycle.closing) {
+      const context = { instance: request.url.split('?')[0], requestId: String(request.id) };
+      return reply
+        .code(503)
+        .header('content-type', PROBLEM_CONTENT_TYPE)
+        .header('retry-after', '5')
+        .header('connection', 'close')
+        .send(buildProblem('service-unavailable', 'The instance is shutting down. Retry the request; another instance will serve it.', context));
+    }
   });
+
   // The Content-Security-Policy is one of two fixed strings (helmet rebuilds its policy on every
   // request, a measurable cost on the hot path): JSON responses allow nothing, Swagger UI at /docs
   // needs its inline scripts and styles. Once shutdown has begun, every response closes its
   // connection, so keep-alive clients cannot hold the server open after their requests are done.
-  const lifecycle = app.get(LifecycleState);
   fastify.addHook('onSend', async (request, reply, payload) => {
     void reply.header('content-security-policy', request.url.startsWith('/docs') ? DOCS_CSP : API_CSP);
     if (lifecycle.shuttingDown) void reply.header('connection', 'close');

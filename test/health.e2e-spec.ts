@@ -1,3 +1,5 @@
+import { LifecycleState } from '../src/health/lifecycle.state';
+import { expectProblem } from './support/problem';
 import { createTestApp, type TestApp } from './support/test-app';
 
 describe('health', () => {
@@ -22,5 +24,14 @@ describe('health', () => {
     const response = await sut.http.get('/health/ready').expect(200);
     expect(Object.keys(response.body.details).sort()).toEqual(['database', 'lifecycle', 'migrations', 'pool']);
     expect(response.body.details.pool).toEqual({ status: 'up', total: expect.any(Number), idle: expect.any(Number), waiting: 0, max: 10 });
+  });
+
+  // Last: it leaves the app closing.
+  it('once the server is closing, a request on a still-open connection gets a 503 problem and the connection closes', async () => {
+    sut.app.get(LifecycleState).beginClosing();
+    const response = await sut.http.get('/models');
+    expect(expectProblem(response, 503, 'service-unavailable').detail).toContain('shutting down');
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.headers.connection).toBe('close');
   });
 });

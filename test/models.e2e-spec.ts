@@ -80,6 +80,9 @@ describe('models', () => {
       expect(byName.headers.etag).toBe(byId.headers.etag);
       const notModified = await sut.http.get(`/models/${model.id}`).set('If-None-Match', byId.headers.etag).expect(304);
       expect(notModified.text).toBe('');
+      // Nothing describes a body that is not there: a client must not take the 304 for an empty JSON document.
+      expect(notModified.headers['content-type']).toBeUndefined();
+      expect(notModified.headers.etag).toBe(byId.headers.etag);
       await sut.http.get(`/models/${model.id}`).set('If-None-Match', '"stale"').expect(200);
     });
 

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { createSuiteDatabase, dropDatabase, testServer } from './setup/test-database';
@@ -103,7 +103,7 @@ describe('the service as a process', () => {
       await postgres.stop();
       expect(await service.waitFor('/health/ready', 503, 5_000)).toBeLessThan(5_000);
       expect(await service.status('/health/live')).toBe(200);
-      const apiCall = await fetch(service.url('/models'));
+      const apiCall = await service.fetch(service.url('/models'));
       expect(apiCall.status).toBe(503);
       expect(apiCall.headers.get('content-type')).toMatch(/problem\+json/);
       expect(await apiCall.text()).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
@@ -126,7 +126,7 @@ describe('the service as a process', () => {
       const first = track(await ServiceProcess.start(env));
       await first.waitFor('/health/ready', 200, 30_000);
       const model = makeModel();
-      const created = await fetch(first.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(model) });
+      const created = await first.fetch(first.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(model) });
       expect(created.status).toBe(201);
 
       // SIGKILL leaves the embedded postgres running without its parent.
@@ -136,14 +136,14 @@ describe('the service as a process', () => {
       const second = track(await ServiceProcess.start(env));
       await second.waitFor('/health/ready', 200, 30_000);
       expect(await second.waitForLog((line) => String(line.msg).includes('orphaned embedded PostgreSQL'))).toBeDefined();
-      const read = await fetch(second.url(`/models/name/${model.name}`));
+      const read = await second.fetch(second.url(`/models/name/${model.name}`));
       expect(read.status).toBe(200);
       expect(await second.stop()).toBe(0);
 
       const third = track(await ServiceProcess.start(env));
       await third.waitFor('/health/ready', 200, 30_000);
       expect(third.logs.some((line) => String(line.msg).includes('orphaned'))).toBe(false);
-      expect((await fetch(third.url(`/models/name/${model.name}`))).status).toBe(200);
+      expect((await third.fetch(third.url(`/models/name/${model.name}`))).status).toBe(200);
       expect(await third.stop()).toBe(0);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -189,9 +189,9 @@ describe('the service as a process', () => {
         await ServiceProcess.start({ ...serverEnv(database), OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_BSP_SCHEDULE_DELAY: '100' }),
       );
       await service.waitFor('/health/ready', 200, 20_000);
-      const created = await fetch(service.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
+      const created = await service.fetch(service.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
       const { id } = (await created.json()) as { id: number };
-      expect((await fetch(service.url(`/models/${id}`), { headers: { 'x-request-id': 'trace-me-42' } })).status).toBe(200);
+      expect((await service.fetch(service.url(`/models/${id}`), { headers: { 'x-request-id': 'trace-me-42' } })).status).toBe(200);
 
       let server: (typeof receiver.spans)[number] | undefined;
       for (let waited = 0; !server && waited < 10_000; waited += 100) {
@@ -210,6 +210,19 @@ describe('the service as a process', () => {
       expect(await service.stop()).toBe(0);
     } finally {
       await receiver.stop();
+      await dropDatabase(database);
+    }
+  });
+
+  it('built by tsc, as production runs it, serves exactly the committed openapi.json', async () => {
+    const database = await createSuiteDatabase('openapi');
+    try {
+      const service = track(await ServiceProcess.start(serverEnv(database)));
+      await service.waitFor('/health/ready', 200, 20_000);
+      const served = (await (await fetch(service.url('/docs-json'))).json()) as unknown;
+      expect(served).toEqual(JSON.parse(readFileSync(path.resolve(__dirname, '..', 'openapi.json'), 'utf8')));
+      expect(await service.stop()).toBe(0);
+    } finally {
       await dropDatabase(database);
     }
   });

@@ -12,16 +12,16 @@ export class AliasesController {
   constructor(private readonly aliases: AliasesService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'listModelAliases', summary: "A model's aliases" })
-  @ApiOkResponse({ type: [AliasResponseDto] })
+  @ApiOperation({ operationId: 'listModelAliases', summary: "A model's aliases", description: 'Every alias of the model, by name. An unknown model is a 404.' })
+  @ApiOkResponse({ type: [AliasResponseDto], description: "The model's aliases." })
   @ApiProblemResponses(400, 404)
   listModelAliases(@Param() { id }: IdParamDto): Promise<AliasResponseDto[]> {
     return this.aliases.list(id);
   }
 
   @Get(':alias')
-  @ApiOperation({ operationId: 'getModelAlias', summary: 'One alias' })
-  @ApiOkResponse({ type: AliasResponseDto })
+  @ApiOperation({ operationId: 'getModelAlias', summary: 'One alias', description: 'The version an alias points at. A model without this alias is a 404.' })
+  @ApiOkResponse({ type: AliasResponseDto, description: 'The alias.' })
   @ApiProblemResponses(400, 404)
   getModelAlias(@Param() { id, alias }: AliasParamsDto): Promise<AliasResponseDto> {
     return this.aliases.get(id, alias);
@@ -45,7 +45,7 @@ export class AliasesController {
 
   @Delete(':alias')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteModelAlias', summary: 'Remove an alias' })
+  @ApiOperation({ operationId: 'deleteModelAlias', summary: 'Remove an alias', description: 'The version it pointed at is no longer protected from retention by it.' })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblemResponses(400, 404)
   deleteModelAlias(@Param() { id, alias }: AliasParamsDto): Promise<void> {

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Etag } from '../common/http/etag.hook';
+import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
-import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { IdParamDto } from '../common/validation/id-param.dto';
 import { BindingPageDto, BindingResponseDto } from './dto/binding-response.dto';
 import { CreateBindingDto } from './dto/create-binding.dto';
@@ -19,7 +19,11 @@ export class BindingsController {
 
   @Post()
   @Etag()
-  @ApiOperation({ operationId: 'createBinding', summary: 'Bind a version to a provider model' })
+  @ApiOperation({
+    operationId: 'createBinding',
+    summary: 'Bind a version to a provider model',
+    description: 'Unique per (version, provider, provider_model_id): a duplicate is a 409. An archived version cannot get an active binding (409).',
+  })
   @ApiCreatedResponse({ type: BindingResponseDto, description: 'Created; `Location` points at it.' })
   @ApiProblemResponses(400, 404, 409, 413, 415)
   async createBinding(@Body() dto: CreateBindingDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<BindingResponseDto> {
@@ -29,8 +33,12 @@ export class BindingsController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listBindings', summary: 'List provider bindings (filtered, keyset-paginated)' })
-  @ApiOkResponse({ type: BindingPageDto })
+  @ApiOperation({
+    operationId: 'listBindings',
+    summary: 'List provider bindings (filtered, keyset-paginated)',
+    description: 'Pass `next_page_token` back as `page_token`, with the same sort and filters, for the next page.',
+  })
+  @ApiOkResponse({ type: BindingPageDto, description: 'One page of bindings.' })
   @ApiProblemResponses(400)
   listBindings(@Query() query: ListBindingsQueryDto): Promise<BindingPageDto> {
     return this.bindings.list(query);
@@ -38,9 +46,12 @@ export class BindingsController {
 
   @Get(':id')
   @Etag()
-  @ApiOperation({ operationId: 'getBinding', summary: 'Get a provider binding by id' })
-  @ApiHeader(IF_NONE_MATCH_HEADER)
-  @ApiOkResponse({ type: BindingResponseDto })
+  @ApiOperation({
+    operationId: 'getBinding',
+    summary: 'Get a provider binding by id',
+    description: 'The binding with its usage figures. Send the ETag you hold in If-None-Match to get 304 while it is unchanged.',
+  })
+  @ApiOkResponse({ type: BindingResponseDto, description: 'The binding.' })
   @ApiProblemResponses(400, 404)
   getBinding(@Param() { id }: IdParamDto): Promise<BindingResponseDto> {
     return this.bindings.get(id);
@@ -48,11 +59,14 @@ export class BindingsController {
 
   @Put(':id')
   @Etag()
-  @ApiOperation({ operationId: 'updateBinding', summary: 'Update some fields of a binding (version_id is immutable)' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: BindingResponseDto })
-  @ApiProblemResponses(400, 404, 409, 412, 413, 415)
-  updateBinding(@Param() { id }: IdParamDto, @Body() dto: UpdateBindingDto, @Headers('if-match') ifMatch?: string): Promise<BindingResponseDto> {
+  @ApiOperation({
+    operationId: 'updateBinding',
+    summary: 'Update some fields of a binding (version_id is immutable)',
+    description: 'Only the fields sent change; `config` is replaced whole. With If-Match, the update is made only if the binding is unchanged since you read it.',
+  })
+  @ApiOkResponse({ type: BindingResponseDto, description: 'The updated binding.' })
+  @ApiProblemResponses(400, 404, 409, 413, 415)
+  updateBinding(@Param() { id }: IdParamDto, @Body() dto: UpdateBindingDto, @IfMatch() ifMatch?: string): Promise<BindingResponseDto> {
     return this.bindings.update(id, dto, ifMatch);
   }
 
@@ -66,7 +80,7 @@ export class BindingsController {
       'Updates avg_latency_ms and success_rate as exponentially weighted moving averages (each sample: A ← (1 − α)·A + α·x, α = USAGE_EWMA_ALPHA; the first sample initialises A), ' +
       'and last_used_at, in one atomic update: concurrent reporters lose no sample. Usage does not produce change events.',
   })
-  @ApiOkResponse({ type: BindingResponseDto })
+  @ApiOkResponse({ type: BindingResponseDto, description: 'The binding with its updated usage figures.' })
   @ApiProblemResponses(400, 404, 413, 415)
   reportBindingUsage(@Param() { id }: IdParamDto, @Body() dto: ReportUsageDto): Promise<BindingResponseDto> {
     return this.bindings.reportUsage(id, dto);
@@ -74,11 +88,14 @@ export class BindingsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteBinding', summary: 'Delete a provider binding' })
-  @ApiHeader(IF_MATCH_HEADER)
+  @ApiOperation({
+    operationId: 'deleteBinding',
+    summary: 'Delete a provider binding',
+    description: 'With If-Match, the binding is deleted only if it is unchanged since you read it.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblemResponses(400, 404, 412)
-  deleteBinding(@Param() { id }: IdParamDto, @Headers('if-match') ifMatch?: string): Promise<void> {
+  @ApiProblemResponses(400, 404)
+  deleteBinding(@Param() { id }: IdParamDto, @IfMatch() ifMatch?: string): Promise<void> {
     return this.bindings.delete(id, ifMatch);
   }
 }

@@ -47,7 +47,7 @@ export class CatalogController {
       'One entry per model that has an active binding: id, canonical_slug and name (the model name), created, description, context_length, architecture, ' +
       'pricing (prompt and completion: the lowest USD price per token among the bindings, as decimal strings), top_provider (the binding resolve ranks first), per_request_limits and supported_parameters.',
   })
-  @ApiOkResponse({ type: OpenRouterCatalogDto })
+  @ApiOkResponse({ type: OpenRouterCatalogDto, description: 'The models, as OpenRouter lists them.' })
   @ApiProblemResponses(400)
   getOpenRouterCatalog(@Query() query: CatalogQueryDto): Promise<OpenRouterCatalogDto> {
     return this.catalog.openRouter(query);
@@ -69,13 +69,13 @@ export class CatalogController {
     description: "LiteLLM's model_prices_and_context_window.json.",
     schema: {
       type: 'object',
-      additionalProperties: { type: 'object', additionalProperties: true },
+      additionalProperties: { description: 'A model entry; entries that are not objects, and fields of the wrong type, are reported and ignored.' },
       example: {
         'gpt-4o': { litellm_provider: 'openai', mode: 'chat', input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001, max_input_tokens: 128000, max_output_tokens: 16384, supports_function_calling: true, supports_vision: true },
       },
     },
   })
-  @ApiOkResponse({ type: CatalogImportReportDto })
+  @ApiOkResponse({ type: CatalogImportReportDto, description: 'What matched, and what changed (or would change, with dry_run=true).' })
   @ApiProblemResponses(400, 413, 415)
   importLiteLlmCatalog(@Body() document: Record<string, unknown>, @Query() query: CatalogImportQueryDto): Promise<CatalogImportReportDto> {
     return this.catalog.import(document, query.dry_run ?? false);

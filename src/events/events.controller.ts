@@ -17,7 +17,7 @@ export class EventsController {
       'Events are written in the same transaction as the change (a rolled-back change has none) and appear once committed, grouped by transaction, in transaction order; ' +
       'a reader that continues from next_cursor never misses or repeats one. Usage reports do not produce events. A cursor older than pruning (EVENTS_RETENTION_DAYS) is a 410.',
   })
-  @ApiOkResponse({ type: EventPageDto })
+  @ApiOkResponse({ type: EventPageDto, description: 'The events after the cursor (possibly none) and the cursor to continue from.' })
   @ApiProblemResponses(400, 410)
   listEvents(@Query() query: EventsQueryDto): Promise<EventPageDto> {
     return this.events.page(query.after, query.limit);

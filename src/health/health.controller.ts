@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { appConfig } from '../config/app.config';
 import { ServiceUnavailableError } from '../common/errors/application.error';
-import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
+import { Public } from '../common/http/public-route';
 import { DatabaseMigrator } from '../database/database-migrator';
 import { poolStats, type PoolStats } from '../database/pool-stats';
 import { HealthResponseDto } from './dto/health-response.dto';
@@ -27,6 +27,7 @@ const isSaturated = (stats: PoolStats) => stats.waiting > 0 && stats.idle === 0;
 const describeSaturation = (stats: PoolStats) => `connection pool saturated: ${stats.total}/${stats.max} in use, ${stats.waiting} waiting`;
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);
@@ -44,27 +45,36 @@ export class HealthController {
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ operationId: 'getHealth', summary: 'Overall health: process and database (with a timeout)' })
-  @ApiOkResponse({ type: HealthResponseDto })
-  @ApiProblemResponses(503)
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Overall health: process and database (with a timeout)',
+    description: 'Pings the database within HEALTH_DB_TIMEOUT_MS and reports the connection pool; 503 when the database does not answer.',
+  })
+  @ApiOkResponse({ type: HealthResponseDto, description: 'Healthy (status degraded while the connection pool is saturated).' })
   check(): Promise<HealthCheckResult> {
     return this.run([this.database, this.pool]);
   }
 
   @Get('live')
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up (does not touch the database)' })
-  @ApiOkResponse({ type: HealthResponseDto })
-  @ApiProblemResponses()
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'Liveness: the process is up (does not touch the database)',
+    description: 'For a liveness probe: a database outage never fails it, so it never gets the instance restarted in a loop.',
+  })
+  @ApiOkResponse({ type: HealthResponseDto, description: 'The process is up.' })
   live(): Promise<HealthCheckResult> {
     return this.health.check([() => this.indicators.check('process').up({ uptime_s: Math.round(process.uptime()) })]);
   }
 
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: database reachable, schema current, not shutting down' })
-  @ApiOkResponse({ type: HealthResponseDto })
-  @ApiProblemResponses(503)
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness: database reachable, schema current, not shutting down',
+    description: 'For a readiness probe: 503 (with the state of each check) while the database is unreachable, migrations are pending or shutdown has begun.',
+  })
+  @ApiOkResponse({ type: HealthResponseDto, description: 'Ready to serve.' })
   async ready(): Promise<HealthCheckResult> {
     try {
       const result = await this.run([this.lifecycleCheck, this.database, this.schema, this.pool]);

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Etag } from '../common/http/etag.hook';
+import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
-import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { IdParamDto } from '../common/validation/id-param.dto';
 import { CreateModelDto } from './dto/create-model.dto';
 import { ListModelsQueryDto } from './dto/list-models-query.dto';
@@ -18,7 +18,11 @@ export class ModelsController {
 
   @Post()
   @Etag()
-  @ApiOperation({ operationId: 'createModel', summary: 'Register a model' })
+  @ApiOperation({
+    operationId: 'createModel',
+    summary: 'Register a model',
+    description: 'Names are unique: a second model with the same name is a 409. The answer carries the model with its ETag, and Location points at it.',
+  })
   @ApiCreatedResponse({ type: ModelResponseDto, description: 'Created; `Location` points at it.' })
   @ApiProblemResponses(400, 409, 413, 415)
   async createModel(@Body() dto: CreateModelDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ModelResponseDto> {
@@ -28,8 +32,12 @@ export class ModelsController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listModels', summary: 'List models (filtered, keyset-paginated)' })
-  @ApiOkResponse({ type: ModelPageDto })
+  @ApiOperation({
+    operationId: 'listModels',
+    summary: 'List models (filtered, keyset-paginated)',
+    description: 'Pages of at most `limit` models in a stable order; pass `next_page_token` back as `page_token` (with the same sort and filters) for the next page.',
+  })
+  @ApiOkResponse({ type: ModelPageDto, description: 'One page of models.' })
   @ApiProblemResponses(400)
   listModels(@Query() query: ListModelsQueryDto): Promise<ModelPageDto> {
     return this.models.list(query);
@@ -37,10 +45,13 @@ export class ModelsController {
 
   @Get('name/:name')
   @Etag()
-  @ApiOperation({ operationId: 'getModelByName', summary: 'Get a model by its unique name' })
-  @ApiParam({ name: 'name', example: 'gpt-4-turbo' })
-  @ApiHeader(IF_NONE_MATCH_HEADER)
-  @ApiOkResponse({ type: ModelResponseDto })
+  @ApiOperation({
+    operationId: 'getModelByName',
+    summary: 'Get a model by its unique name',
+    description: 'The same representation and ETag as GET /models/{id}.',
+  })
+  @ApiParam({ name: 'name', description: 'The model name.', example: 'gpt-4-turbo' })
+  @ApiOkResponse({ type: ModelResponseDto, description: 'The model.' })
   @ApiProblemResponses(404)
   getModelByName(@Param('name') name: string): Promise<ModelResponseDto> {
     return this.models.getByName(name);
@@ -48,9 +59,12 @@ export class ModelsController {
 
   @Get(':id')
   @Etag()
-  @ApiOperation({ operationId: 'getModel', summary: 'Get a model by id' })
-  @ApiHeader(IF_NONE_MATCH_HEADER)
-  @ApiOkResponse({ type: ModelResponseDto })
+  @ApiOperation({
+    operationId: 'getModel',
+    summary: 'Get a model by id',
+    description: 'The model with its aliases. Send the ETag you hold in If-None-Match to get 304 while it is unchanged.',
+  })
+  @ApiOkResponse({ type: ModelResponseDto, description: 'The model.' })
   @ApiProblemResponses(400, 404)
   getModel(@Param() { id }: IdParamDto): Promise<ModelResponseDto> {
     return this.models.get(id);
@@ -58,21 +72,27 @@ export class ModelsController {
 
   @Put(':id')
   @Etag()
-  @ApiOperation({ operationId: 'updateModel', summary: 'Update some fields of a model' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: ModelResponseDto })
-  @ApiProblemResponses(400, 404, 409, 412, 413, 415)
-  updateModel(@Param() { id }: IdParamDto, @Body() dto: UpdateModelDto, @Headers('if-match') ifMatch?: string): Promise<ModelResponseDto> {
+  @ApiOperation({
+    operationId: 'updateModel',
+    summary: 'Update some fields of a model',
+    description: 'Only the fields sent change; `description: null` clears the description. With If-Match, the update is made only if the model is unchanged since you read it.',
+  })
+  @ApiOkResponse({ type: ModelResponseDto, description: 'The updated model.' })
+  @ApiProblemResponses(400, 404, 409, 413, 415)
+  updateModel(@Param() { id }: IdParamDto, @Body() dto: UpdateModelDto, @IfMatch() ifMatch?: string): Promise<ModelResponseDto> {
     return this.models.update(id, dto, ifMatch);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteModel', summary: 'Delete a model with its versions and bindings (409 while a binding is active)' })
-  @ApiHeader(IF_MATCH_HEADER)
+  @ApiOperation({
+    operationId: 'deleteModel',
+    summary: 'Delete a model with its versions and bindings (409 while a binding is active)',
+    description: 'Deletes the model, its versions, bindings and aliases in one transaction. A model with an active binding may be receiving traffic: that is a 409 listing active_binding_ids.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblemResponses(400, 404, 409, 412)
-  deleteModel(@Param() { id }: IdParamDto, @Headers('if-match') ifMatch?: string): Promise<void> {
+  @ApiProblemResponses(400, 404, 409)
+  deleteModel(@Param() { id }: IdParamDto, @IfMatch() ifMatch?: string): Promise<void> {
     return this.models.delete(id, ifMatch);
   }
 }

@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
-import { IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
+import { headerRef } from '../common/openapi/standard-components';
 import { gatewayConfig } from '../config/gateway.config';
 import { ResolveQueryDto } from './dto/resolve-query.dto';
 import { ResolveResponseDto } from './dto/resolve-response.dto';
@@ -28,9 +28,8 @@ export class ResolveController {
       'The answer carries an ETag derived from the data and Cache-Control max-age=RESOLVE_CACHE_MAX_AGE_S; If-None-Match gives 304. ' +
       'No match is a 404 that says which constraint excluded which versions.',
   })
-  @ApiParam({ name: 'model_name', example: 'gpt-4-turbo' })
-  @ApiHeader(IF_NONE_MATCH_HEADER)
-  @ApiOkResponse({ type: ResolveResponseDto })
+  @ApiParam({ name: 'model_name', description: 'The model name.', example: 'gpt-4-turbo' })
+  @ApiOkResponse({ type: ResolveResponseDto, description: 'The version chosen and its active bindings in routing order.', headers: { 'Cache-Control': headerRef('Cache-Control') } })
   @ApiProblemResponses(400, 404)
   async resolveModel(@Param('model_name') modelName: string, @Query() query: ResolveQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResolveResponseDto> {
     const resolved = await this.resolver.resolve(modelName, query);

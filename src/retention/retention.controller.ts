@@ -29,7 +29,7 @@ export class RetentionController {
       'Keeps the newest N live versions of each model; of the older ones, pinned versions and versions with an active binding are kept too, and the rest are archived. ' +
       'With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time.',
   })
-  @ApiOkResponse({ type: RetentionReportDto })
+  @ApiOkResponse({ type: RetentionReportDto, description: 'What the run kept, archived, purged or failed to archive (or would, in a dry run).' })
   @ApiProblemResponses(400, 404, 409, 413, 415)
   async applyRetention(@Body() dto: ApplyRetentionDto): Promise<RetentionReportDto> {
     return (await this.retention.apply({
@@ -42,24 +42,31 @@ export class RetentionController {
   }
 
   @Get('retention/stats')
-  @ApiOperation({ operationId: 'getRetentionStats', summary: 'Retention totals, versions eligible now, recent runs and the next scheduled run' })
-  @ApiOkResponse({ type: RetentionStatsDto })
-  @ApiProblemResponses()
+  @ApiOperation({
+    operationId: 'getRetentionStats',
+    summary: 'Retention totals, versions eligible now, recent runs and the next scheduled run',
+    description: 'Live, archived and purged totals, bytes in the archive, the models with the most versions a run would archive now, the policy, the schedule and the last 10 runs.',
+  })
+  @ApiOkResponse({ type: RetentionStatsDto, description: 'The retention figures.' })
   getRetentionStats(): Promise<RetentionStatsDto> {
     return this.queries.stats();
   }
 
   @Get('retention/runs')
-  @ApiOperation({ operationId: 'listRetentionRuns', summary: 'Every retention run, newest first' })
-  @ApiOkResponse({ type: RetentionRunPageDto })
+  @ApiOperation({
+    operationId: 'listRetentionRuns',
+    summary: 'Every retention run, newest first',
+    description: 'Manual and scheduled runs, dry or real, with their counts and failures. Pass `next_page_token` back as `page_token` for the next page.',
+  })
+  @ApiOkResponse({ type: RetentionRunPageDto, description: 'One page of runs.' })
   @ApiProblemResponses(400)
   listRetentionRuns(@Query() query: PageQueryDto): Promise<RetentionRunPageDto> {
     return this.queries.listRuns(query.limit, query.page_token);
   }
 
   @Get('retention/runs/:id')
-  @ApiOperation({ operationId: 'getRetentionRun', summary: 'One retention run, with its failures' })
-  @ApiOkResponse({ type: RetentionRunDto })
+  @ApiOperation({ operationId: 'getRetentionRun', summary: 'One retention run, with its failures', description: 'The run as recorded: trigger, status, counts and up to 100 failures.' })
+  @ApiOkResponse({ type: RetentionRunDto, description: 'The run.' })
   @ApiProblemResponses(400, 404)
   getRetentionRun(@Param() { id }: IdParamDto): Promise<RetentionRunDto> {
     return this.queries.getRun(id);
@@ -74,7 +81,7 @@ export class RetentionController {
     summary: 'Bring an archived (not yet purged) version back: artifact and row',
     description: 'With archive storage, the artifact is copied back to artifact_uri first. A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
   })
-  @ApiOkResponse({ type: VersionResponseDto })
+  @ApiOkResponse({ type: VersionResponseDto, description: 'The restored, live version.' })
   @ApiProblemResponses(400, 404, 409)
   restoreVersion(@Param() { id }: IdParamDto): Promise<VersionResponseDto> {
     return this.retention.restore(id);

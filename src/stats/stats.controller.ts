@@ -16,7 +16,7 @@ export class StatsController {
     summary: 'Registry statistics: counts, score and cost summaries, SLO compliance, retention totals',
     description: 'Kept fast at any catalog size: counts come from counters maintained in the same transactions as the data, minimums and maximums from indexes.',
   })
-  @ApiOkResponse({ type: StatsResponseDto })
+  @ApiOkResponse({ type: StatsResponseDto, description: 'The statistics, for the whole registry or the model asked for.' })
   @ApiProblemResponses(400, 404)
   getStats(@Query() query: StatsQueryDto): Promise<StatsResponseDto> {
     return this.stats.get(query.model_id);

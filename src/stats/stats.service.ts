@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ResourceNotFoundError } from '../common/errors/application.error';
 import { counter, counterBreakdown } from '../database/registry-counters';
-import type { StatsResponseDto, SummaryDto } from './dto/stats-response.dto';
+import type { StatsResponseDto, NumberSummaryDto } from './dto/stats-response.dto';
 import { StatsRepository } from './stats.repository';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
-const summary = (count: number, sum: number | null, min: number | null, max: number | null): SummaryDto => ({
+const summary = (count: number, sum: number | null, min: number | null, max: number | null): NumberSummaryDto => ({
   count,
   mean: count > 0 && sum !== null ? sum / count : null,
   min,

@@ -3,7 +3,8 @@
  * is SemVer precedence, so PostgreSQL can order and range-scan versions with a plain btree index.
  */
 
-const SEMVER =
+/** SemVer 2.0.0's own regular expression; parseSemVer adds limits (safe integers, identifier lengths). */
+export const SEMVER_PATTERN =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 export interface SemVer {
@@ -18,7 +19,7 @@ export const MAX_VERSION_LENGTH = 256;
 
 export function parseSemVer(text: string): SemVer | undefined {
   if (text.length > MAX_VERSION_LENGTH) return undefined;
-  const match = SEMVER.exec(text);
+  const match = SEMVER_PATTERN.exec(text);
   if (!match) return undefined;
   const [major, minor, patch] = [match[1], match[2], match[3]].map(Number);
   if (![major, minor, patch].every(Number.isSafeInteger)) return undefined;

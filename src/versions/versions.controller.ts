@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Etag } from '../common/http/etag.hook';
+import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
-import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
+import { headerRef } from '../common/openapi/standard-components';
 import { IdParamDto } from '../common/validation/id-param.dto';
 import { CreateVersionDto } from './dto/create-version.dto';
 import { ListVersionsQueryDto } from './dto/list-versions-query.dto';
@@ -26,7 +27,11 @@ export class VersionsController {
       'The same version with another hash, or the same hash under another version, is a 409 naming the field.',
   })
   @ApiCreatedResponse({ type: VersionResponseDto, description: 'Created; `Location` points at it.' })
-  @ApiOkResponse({ type: VersionResponseDto, description: 'Already registered with this hash and version: the existing version.' })
+  @ApiOkResponse({
+    type: VersionResponseDto,
+    description: 'Already registered with this hash and version: the existing version; `Location` points at it.',
+    headers: { Location: headerRef('Location') },
+  })
   @ApiProblemResponses(400, 404, 409, 413, 415)
   async createVersion(@Body() dto: CreateVersionDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<VersionResponseDto> {
     const { version, created } = await this.versions.register(dto);
@@ -35,8 +40,12 @@ export class VersionsController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listVersions', summary: 'List versions (filtered, keyset-paginated)' })
-  @ApiOkResponse({ type: VersionPageDto })
+  @ApiOperation({
+    operationId: 'listVersions',
+    summary: 'List versions (filtered, keyset-paginated)',
+    description: 'Live and archived versions (narrow with `archived`). Pass `next_page_token` back as `page_token`, with the same sort and filters, for the next page.',
+  })
+  @ApiOkResponse({ type: VersionPageDto, description: 'One page of versions.' })
   @ApiProblemResponses(400)
   listVersions(@Query() query: ListVersionsQueryDto): Promise<VersionPageDto> {
     return this.versions.list(query);
@@ -44,9 +53,12 @@ export class VersionsController {
 
   @Get(':id')
   @Etag()
-  @ApiOperation({ operationId: 'getVersion', summary: 'Get a version by id (archived versions included)' })
-  @ApiHeader(IF_NONE_MATCH_HEADER)
-  @ApiOkResponse({ type: VersionResponseDto })
+  @ApiOperation({
+    operationId: 'getVersion',
+    summary: 'Get a version by id (archived versions included)',
+    description: 'The version with the aliases pointing at it. Send the ETag you hold in If-None-Match to get 304 while it is unchanged.',
+  })
+  @ApiOkResponse({ type: VersionResponseDto, description: 'The version.' })
   @ApiProblemResponses(400, 404)
   getVersion(@Param() { id }: IdParamDto): Promise<VersionResponseDto> {
     return this.versions.get(id);
@@ -54,21 +66,27 @@ export class VersionsController {
 
   @Put(':id')
   @Etag()
-  @ApiOperation({ operationId: 'updateVersion', summary: 'Update some fields of a version (model_id, hash and version are immutable)' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: VersionResponseDto })
-  @ApiProblemResponses(400, 404, 412, 413, 415)
-  updateVersion(@Param() { id }: IdParamDto, @Body() dto: UpdateVersionDto, @Headers('if-match') ifMatch?: string): Promise<VersionResponseDto> {
+  @ApiOperation({
+    operationId: 'updateVersion',
+    summary: 'Update some fields of a version (model_id, hash and version are immutable)',
+    description: 'Only the fields sent change; nullable fields are cleared with null. model_id, hash and version may be sent only with their current values. With If-Match, the update is made only if the version is unchanged since you read it.',
+  })
+  @ApiOkResponse({ type: VersionResponseDto, description: 'The updated version.' })
+  @ApiProblemResponses(400, 404, 413, 415)
+  updateVersion(@Param() { id }: IdParamDto, @Body() dto: UpdateVersionDto, @IfMatch() ifMatch?: string): Promise<VersionResponseDto> {
     return this.versions.update(id, dto, ifMatch);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteVersion', summary: 'Delete a version with its bindings (409 while a binding is active)' })
-  @ApiHeader(IF_MATCH_HEADER)
+  @ApiOperation({
+    operationId: 'deleteVersion',
+    summary: 'Delete a version with its bindings (409 while a binding is active)',
+    description: 'Deletes the version and its bindings in one transaction. An aliased version (409 listing aliases) or one with an active binding (409 listing active_binding_ids) cannot be deleted.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblemResponses(400, 404, 409, 412)
-  deleteVersion(@Param() { id }: IdParamDto, @Headers('if-match') ifMatch?: string): Promise<void> {
+  @ApiProblemResponses(400, 404, 409)
+  deleteVersion(@Param() { id }: IdParamDto, @IfMatch() ifMatch?: string): Promise<void> {
     return this.versions.delete(id, ifMatch);
   }
 }

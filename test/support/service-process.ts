@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_ENV } from '../setup/test-database';
+import { contract, contractCheckedFetch } from './contract';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,14 +76,20 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
+  /** fetch against the service; every response is checked against openapi.json, as in-process tests are. */
+  readonly fetch = contractCheckedFetch();
+
+  /** The status `path` answers (0 while nothing answers); the response is checked against openapi.json. */
   async status(path: string): Promise<number> {
+    let response: { status: number; headers: Record<string, string>; text: string };
     try {
-      const response = await fetch(this.url(path), { signal: AbortSignal.timeout(3_000) });
-      await response.arrayBuffer();
-      return response.status;
+      const answer = await fetch(this.url(path), { signal: AbortSignal.timeout(3_000) });
+      response = { status: answer.status, headers: Object.fromEntries(answer.headers), text: await answer.text() };
     } catch {
       return 0;
     }
+    contract().assert({ method: 'GET', url: path, ...response });
+    return response.status;
   }
 
   /** Polls `path` until it answers `status`; returns the milliseconds it took. */

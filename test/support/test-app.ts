@@ -11,9 +11,11 @@ import { appConfigFrom } from '../../src/config/app.config';
 import { parseEnvironment } from '../../src/config/environment';
 import { startMetricsOnly } from '../../src/telemetry/telemetry';
 import { createSuiteDatabase, dropDatabase, testServer } from '../setup/test-database';
+import { contractChecked } from './contract';
 
 export interface TestApp {
   app: NestFastifyApplication;
+  /** Requests to the app; every response is checked against openapi.json (see contract.ts). */
   http: TestAgent;
   /** A direct connection to the suite's database, to check state independently of the API. */
   db: Client;
@@ -80,7 +82,7 @@ export async function createTestApp(label: string, options: TestAppOptions = {})
   await db.connect();
   return {
     app,
-    http: request(app.getHttpServer()),
+    http: contractChecked(request(app.getHttpServer())),
     db,
     database,
     async close() {

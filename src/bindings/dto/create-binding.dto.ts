@@ -86,7 +86,6 @@ export class BindingFieldsDto {
     example: ['chat', 'tools', 'vision', 'streaming'],
     type: 'array',
     items: { type: 'string', enum: [...BINDING_CAPABILITIES] },
-    uniqueItems: true,
     default: [],
   })
   @IsOptionalButNotNull()

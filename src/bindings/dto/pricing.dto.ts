@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, ValidateBy, type ValidationOptions } from 'class-validator';
+import { describeValidator } from '../../common/openapi/validator-schemas';
 import { IsNonNegative } from '../../common/validation/validators';
 
 export const DEFAULT_CURRENCY = 'USD';
@@ -8,6 +9,8 @@ export const MAX_PRICE_PER_1M_TOKENS = 1_000_000;
 
 /** The ISO 4217 codes in circulation, as the runtime's ICU data knows them. */
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+describeValidator('isCurrencyCode', () => ({ type: 'string', pattern: '^[A-Z]{3}$' }));
 
 export function isCurrencyCode(value: unknown): boolean {
   return typeof value === 'string' && CURRENCIES.has(value);

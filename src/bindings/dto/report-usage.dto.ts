@@ -1,9 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsOptional, Max, Min, ValidateBy, ValidateIf, ValidateNested, type ValidationOptions } from 'class-validator';
+import { describeValidator } from '../../common/openapi/validator-schemas';
 import { MAX_LATENCY_MS } from './create-binding.dto';
 
 export const MAX_USAGE_SAMPLES = 1_000;
+
+// A rule across two properties: the descriptions say "either one sample or a batch".
+describeValidator('notTogetherWith', () => null);
 
 /** The field may not be given together with `other`. */
 function NotTogetherWith(other: string, options?: ValidationOptions) {

@@ -1,3 +1,4 @@
+import type { ConflictExtensions, ProblemExtensions, ServiceUnavailableExtensions } from './problem-extensions';
 import { PROBLEM_TYPES, type ProblemCode } from './problem-types';
 
 export interface FieldError {
@@ -11,13 +12,13 @@ export interface FieldError {
  * filter renders them. Anything that is not an ApplicationError (or an HttpException) is a bug and
  * becomes a generic 500.
  */
-export class ApplicationError extends Error {
+export class ApplicationError<C extends ProblemCode = ProblemCode> extends Error {
   constructor(
-    readonly code: ProblemCode,
+    readonly code: C,
     readonly detail: string,
     readonly errors?: FieldError[],
-    /** Extra members for the problem body (snake_case), e.g. `{ existing_id: 4 }`. */
-    readonly extensions?: Record<string, unknown>,
+    /** Extra members for the problem body, as declared for the code in PROBLEM_EXTENSIONS (the OpenAPI document lists them). */
+    readonly extensions?: ProblemExtensions<C>,
   ) {
     super(detail);
     this.name = new.target.name;
@@ -28,7 +29,7 @@ export class ApplicationError extends Error {
   }
 }
 
-export class RequestValidationError extends ApplicationError {
+export class RequestValidationError extends ApplicationError<'validation-error'> {
   constructor(errors: FieldError[], detail?: string) {
     super(
       'validation-error',
@@ -38,19 +39,19 @@ export class RequestValidationError extends ApplicationError {
   }
 }
 
-export class ResourceNotFoundError extends ApplicationError {
+export class ResourceNotFoundError extends ApplicationError<'not-found'> {
   constructor(resource: string, key: string | number, by = 'id') {
     super('not-found', `No ${resource} with ${by} ${JSON.stringify(key)} exists.`, undefined, { resource });
   }
 }
 
-export class ConflictError extends ApplicationError {
-  constructor(detail: string, field?: string, extensions?: Record<string, unknown>) {
+export class ConflictError extends ApplicationError<'conflict'> {
+  constructor(detail: string, field?: string, extensions?: ConflictExtensions) {
     super('conflict', detail, field ? [{ field, message: detail }] : undefined, extensions);
   }
 }
 
-export class PreconditionFailedError extends ApplicationError {
+export class PreconditionFailedError extends ApplicationError<'precondition-failed'> {
   constructor(currentEtag: string) {
     super(
       'precondition-failed',
@@ -61,8 +62,8 @@ export class PreconditionFailedError extends ApplicationError {
   }
 }
 
-export class ServiceUnavailableError extends ApplicationError {
-  constructor(detail: string, extensions?: Record<string, unknown>) {
+export class ServiceUnavailableError extends ApplicationError<'service-unavailable'> {
+  constructor(detail: string, extensions?: ServiceUnavailableExtensions) {
     super('service-unavailable', detail, undefined, extensions);
   }
 }

@@ -21,7 +21,7 @@ export function buildProblem(
   detail: string,
   context: { instance: string; requestId: string },
   errors?: FieldError[],
-  extensions?: Record<string, unknown>,
+  extensions?: object,
 ): ProblemDetails {
   const kind = PROBLEM_TYPES[code];
   return {

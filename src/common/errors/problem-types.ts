@@ -18,6 +18,16 @@ export const PROBLEM_TYPES = {
     title: 'Data constraint violated',
     description: 'The database rejected a value that breaks one of its rules (a range or format check).',
   },
+  unauthorized: {
+    status: 401,
+    title: 'Unauthorized',
+    description: 'The request carries no valid credentials: send `Authorization: Bearer <token>`.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'The credentials are valid but do not allow this operation.',
+  },
   'not-found': {
     status: 404,
     title: 'Resource not found',
@@ -87,6 +97,12 @@ export const PROBLEM_TYPES = {
 
 export type ProblemCode = keyof typeof PROBLEM_TYPES;
 
+/**
+ * Problems answered when no operation matches the request (unknown path or method, unusable Accept):
+ * they belong to no operation of the OpenAPI document, so operations do not list them.
+ */
+export const ROUTE_LEVEL_PROBLEMS: ReadonlySet<ProblemCode> = new Set<ProblemCode>(['route-not-found', 'method-not-allowed', 'not-acceptable']);
+
 export const problemTypeUri = (code: ProblemCode) => `/problems/${code}`;
 
 /** The problem code used for an HTTP status when nothing more specific is known. */
@@ -94,6 +110,10 @@ export function problemCodeForStatus(status: number): ProblemCode {
   switch (status) {
     case 400:
       return 'bad-request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not-found';
     case 405:

@@ -15,8 +15,9 @@ export async function etagOnSend(request: FastifyRequest, reply: FastifyReply, p
   const etag = etagOfJson(payload);
   void reply.header('etag', etag);
   if ((request.method === 'GET' || request.method === 'HEAD') && ifNoneMatchHits(request.headers['if-none-match'], etag)) {
-    void reply.code(304);
-    return '';
+    // A 304 has no body, so nothing describes one: no Content-Type, no Content-Length (RFC 9110 §15.4.5).
+    void reply.code(304).removeHeader('content-type').removeHeader('content-length');
+    return null;
   }
   return payload;
 }

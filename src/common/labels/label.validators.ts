@@ -1,6 +1,10 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { describeValidator } from '../openapi/validator-schemas';
 import { labelsProblems, MAX_LABELS } from './label-rules';
-import { parseSelector, SelectorSyntaxError } from './selector';
+import { MAX_SELECTOR_LENGTH, parseSelector, SelectorSyntaxError } from './selector';
+
+describeValidator('isLabels', () => ({ type: 'object', maxProperties: MAX_LABELS, additionalProperties: { type: 'string', maxLength: 63 } }));
+describeValidator('isLabelSelector', () => ({ type: 'string', maxLength: MAX_SELECTOR_LENGTH }));
 
 /** A labels object under the Kubernetes label rules; the message names the offending keys. */
 export function IsLabels(options?: ValidationOptions) {

@@ -1,33 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { PROBLEM_TYPES, problemCodeForStatus } from '../errors/problem-types';
-import { ProblemDetailsDto } from './problem-details.dto';
-
-const DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid request (validation-error, malformed-request or constraint-violation)',
-  404: 'Resource not found',
-  409: 'Conflict with the current state',
-  412: 'If-Match does not match the current ETag',
-  413: 'Body larger than the limit (1 MiB; 5 MiB for the catalog import)',
-  415: 'Body is not application/json',
-  500: 'Unexpected error (body carries the request id only)',
-  503: 'Database unavailable or instance not ready',
-};
+import { ApiResponse } from '@nestjs/swagger';
+import { problemResponse } from './problem-schemas';
 
 /**
- * Documents error responses as application/problem+json. 400 and 500 are added to every operation
- * that takes input; list the others an operation can return.
+ * Documents the error statuses particular to an operation as application/problem+json (each with the
+ * schemas of the problem codes it can carry). Statuses every operation shares are added by the
+ * document itself: 500 and 503 everywhere, 401 and 403 unless the route is `@Public()`, 412 where
+ * `@IfMatch()` is used.
  */
 export function ApiProblemResponses(...statuses: number[]) {
-  const all = [...new Set([...statuses, 500])].sort();
-  return applyDecorators(
-    ApiExtraModels(ProblemDetailsDto),
-    ...all.map((status) =>
-      ApiResponse({
-        status,
-        description: DESCRIPTIONS[status] ?? PROBLEM_TYPES[problemCodeForStatus(status)].title,
-        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } },
-      }),
-    ),
-  );
+  return applyDecorators(...[...new Set(statuses)].map((status) => ApiResponse({ status, ...problemResponse(status) })));
 }

@@ -1,13 +1,22 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsNumber, Matches, Max, MaxLength, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { applyDecorators } from '@nestjs/common';
-import { isSemVer, MAX_VERSION_LENGTH } from '../../versions/semver';
+import { isSemVer, MAX_VERSION_LENGTH, SEMVER_PATTERN } from '../../versions/semver';
+import { describeValidator } from '../openapi/validator-schemas';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 export const SHA256_PATTERN = /^[0-9a-fA-F]{64}$/;
 export const MAX_URI_LENGTH = 2048;
 export const MAX_CONFIG_BYTES = 16 * 1024;
+const ABSOLUTE_URI_PATTERN = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s\u0000-\u001f\u007f]+$/;
+
+// What the custom validators below mean in the OpenAPI document (looser where JSON Schema cannot say it all).
+describeValidator('isSemVerString', () => ({ type: 'string', pattern: SEMVER_PATTERN.source, maxLength: MAX_VERSION_LENGTH }));
+describeValidator('isAbsoluteUri', () => ({ type: 'string', pattern: ABSOLUTE_URI_PATTERN.source, maxLength: MAX_URI_LENGTH }));
+describeValidator('isEndpointUrl', () => ({ type: 'string', pattern: '^https?://', maxLength: MAX_URI_LENGTH }));
+describeValidator('isJsonObject', () => ({ type: 'object' }));
+describeValidator('isLineageUri', () => ({ type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*:\\S+$', maxLength: MAX_URI_LENGTH }));
 
 /** A short lowercase identifier: `generation`, `us-east-1`, `azure-openai`. */
 export function IsSlug(maxLength = 64) {
@@ -64,7 +73,7 @@ export function isAbsoluteUri(value: unknown): boolean {
   return (
     typeof value === 'string' &&
     value.length <= MAX_URI_LENGTH &&
-    /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s\u0000-\u001f\u007f]+$/.test(value) &&
+    ABSOLUTE_URI_PATTERN.test(value) &&
     parseUrl(value) !== undefined
   );
 }

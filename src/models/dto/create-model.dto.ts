@@ -41,7 +41,7 @@ export class CreateModelDto {
   @IsSlug()
   subject?: string;
 
-  @ApiPropertyOptional({ description: 'Free text, up to 4,000 characters.', example: 'GPT-4 Turbo model for general text generation', maxLength: 4000, nullable: true })
+  @ApiPropertyOptional({ description: 'Free text, up to 4,000 characters.', example: 'GPT-4 Turbo model for general text generation', maxLength: 4000, nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(4000, { message: 'must be at most 4000 characters' })

@@ -25,7 +25,7 @@ export class UpdateModelDto {
   @IsSlug()
   subject?: string;
 
-  @ApiPropertyOptional({ description: 'Free text up to 4,000 characters; null clears it.', example: 'Updated description', maxLength: 4000, nullable: true })
+  @ApiPropertyOptional({ description: 'Free text up to 4,000 characters; null clears it.', example: 'Updated description', maxLength: 4000, nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(4000, { message: 'must be at most 4000 characters' })

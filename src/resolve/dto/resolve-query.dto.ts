@@ -67,8 +67,9 @@ export class ResolveQueryDto {
 
   @ApiPropertyOptional({
     description: `Only bindings with every one of these capabilities (comma-separated): ${BINDING_CAPABILITIES.join(', ')}.`,
-    example: 'tools,vision',
-    type: String,
+    example: ['tools', 'vision'],
+    type: [String],
+    enum: BINDING_CAPABILITIES,
   })
   @IsOptional()
   // `capability=tools,vision`, or the parameter repeated.

@@ -1,6 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { RUN_STATUSES, RUN_TRIGGERS } from '../retention-run.entity';
 import type { RunRow } from '../retention.repository';
+import { FailedVersionDto } from './retention-report.dto';
+
+/** A version a run could not archive or purge, as the run records it. */
+export class RecordedFailureDto extends FailedVersionDto {
+  @ApiProperty({ type: 'integer', description: 'The model of the version.', example: 1 })
+  model_id: number;
+}
 
 export class RetentionRunDto {
   @ApiProperty({ type: 'integer' })
@@ -36,8 +43,8 @@ export class RetentionRunDto {
     additionalProperties: { type: 'integer' },
   })
   counts: { models: number; kept: number; archived: number; archived_bytes: number; failed: number; purged: number };
-  @ApiProperty({ description: 'Up to 100 versions that failed, with the reason.', type: 'array', items: { type: 'object' } })
-  failures: unknown[];
+  @ApiProperty({ description: 'Up to 100 versions that failed, with the reason.', type: [RecordedFailureDto] })
+  failures: RecordedFailureDto[];
   @ApiProperty({ nullable: true, type: String })
   error: string | null;
 
@@ -64,7 +71,7 @@ export class RetentionRunDto {
         failed: row.failed_count,
         purged: row.purged_count,
       },
-      failures: row.failures,
+      failures: row.failures as RecordedFailureDto[],
       error: row.error,
     };
   }

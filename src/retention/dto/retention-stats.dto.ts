@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { RetentionRunDto } from './retention-run.dto';
 
-class VersionTotalsDto {
+class RetentionVersionTotalsDto {
   @ApiProperty({ type: 'integer' })
   live: number;
   @ApiProperty({ type: 'integer' })
@@ -10,7 +10,7 @@ class VersionTotalsDto {
   purged_total: number;
 }
 
-class EligibleModelDto {
+class RetentionEligibleModelDto {
   @ApiProperty({ type: 'integer' })
   model_id: number;
   @ApiProperty()
@@ -19,14 +19,14 @@ class EligibleModelDto {
   eligible: number;
 }
 
-class EligibleDto {
+class RetentionEligibleDto {
   @ApiProperty({ type: 'integer', description: 'Versions a run with default settings would archive now.' })
   total: number;
-  @ApiProperty({ type: [EligibleModelDto], description: 'The 20 models with the most.' })
-  models: EligibleModelDto[];
+  @ApiProperty({ type: [RetentionEligibleModelDto], description: 'The 20 models with the most.' })
+  models: RetentionEligibleModelDto[];
 }
 
-class PolicyDto {
+class RetentionPolicyDto {
   @ApiProperty({ type: 'integer' })
   default_retention_count: number;
   @ApiProperty({ type: 'integer' })
@@ -35,7 +35,7 @@ class PolicyDto {
   storage: string;
 }
 
-class ScheduleDto {
+class RetentionScheduleDto {
   @ApiProperty()
   enabled: boolean;
   @ApiProperty({ example: '0 3 * * *' })
@@ -47,16 +47,16 @@ class ScheduleDto {
 }
 
 export class RetentionStatsDto {
-  @ApiProperty({ type: VersionTotalsDto })
-  versions: VersionTotalsDto;
+  @ApiProperty({ type: RetentionVersionTotalsDto })
+  versions: RetentionVersionTotalsDto;
   @ApiProperty({ type: 'integer', description: 'Sum of size_bytes of archived versions.' })
   archive_bytes: number;
-  @ApiProperty({ type: EligibleDto })
-  eligible_now: EligibleDto;
-  @ApiProperty({ type: PolicyDto })
-  policy: PolicyDto;
-  @ApiProperty({ type: ScheduleDto })
-  schedule: ScheduleDto;
+  @ApiProperty({ type: RetentionEligibleDto })
+  eligible_now: RetentionEligibleDto;
+  @ApiProperty({ type: RetentionPolicyDto })
+  policy: RetentionPolicyDto;
+  @ApiProperty({ type: RetentionScheduleDto })
+  schedule: RetentionScheduleDto;
   @ApiProperty({ type: 'integer' })
   runs_total: number;
   @ApiProperty({ type: [RetentionRunDto], description: 'The 10 most recent runs, newest first.' })

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { RUN_STATUSES } from '../../retention/retention-run.entity';
 
 const countMap = (description: string, example: Record<string, number>) =>
   ApiProperty({ description, example, type: 'object', additionalProperties: { type: 'integer' } });
@@ -30,7 +31,7 @@ class BindingCountsDto {
   by_status: Record<string, number>;
 }
 
-export class SummaryDto {
+export class NumberSummaryDto {
   @ApiProperty({ type: 'integer', description: 'Live versions with a value.' })
   count: number;
   @ApiProperty({ nullable: true, type: Number })
@@ -41,7 +42,7 @@ export class SummaryDto {
   max: number | null;
 }
 
-class SloDto {
+class SloComplianceDto {
   @ApiProperty({ nullable: true, type: Number, description: 'Share of live versions with slo_ok (null when there are none).', example: 0.95 })
   compliance: number | null;
   @ApiProperty({ type: 'integer', description: 'Live versions with slo_ok.' })
@@ -61,7 +62,7 @@ class RetentionFiguresDto {
   runs_total: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the last real run finished.' })
   last_run_at: string | null;
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, enum: RUN_STATUSES.filter((status) => status !== 'running'), description: 'How the last real run ended.' })
   last_run_status: string | null;
 }
 
@@ -74,12 +75,12 @@ export class StatsResponseDto {
   versions: VersionCountsDto;
   @ApiProperty({ type: BindingCountsDto })
   bindings: BindingCountsDto;
-  @ApiProperty({ type: SummaryDto, description: 'Over live versions.' })
-  eval_score: SummaryDto;
-  @ApiProperty({ type: SummaryDto, description: 'Over live versions.' })
-  cost_per_1k: SummaryDto;
-  @ApiProperty({ type: SloDto })
-  slo: SloDto;
+  @ApiProperty({ type: NumberSummaryDto, description: 'Over live versions.' })
+  eval_score: NumberSummaryDto;
+  @ApiProperty({ type: NumberSummaryDto, description: 'Over live versions.' })
+  cost_per_1k: NumberSummaryDto;
+  @ApiProperty({ type: SloComplianceDto })
+  slo: SloComplianceDto;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the newest version was registered.' })
   newest_registration_at: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the newest model was registered.' })
