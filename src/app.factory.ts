@@ -9,6 +9,8 @@ import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
+import { countLocalWrites } from './events/local-writes';
+import { RegistryChanges } from './events/registry-changes';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
@@ -81,6 +83,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     return payload;
   });
   fastify.addHook('onSend', etagOnSend);
+  fastify.addHook('onSend', countLocalWrites(app.get(RegistryChanges)));
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     const traceId = telemetry.onResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);

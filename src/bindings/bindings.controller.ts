@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IF_MATCH_HEADER, IF_NONE_MATCH_HEADER } from '../common/openapi/conditional-headers';
 import { IdParamDto } from '../common/validation/id-param.dto';
+import { writeAnnouncesItself } from '../events/local-writes';
 import { BindingPageDto, BindingResponseDto } from './dto/binding-response.dto';
 import { CreateBindingDto } from './dto/create-binding.dto';
 import { ReportUsageDto } from './dto/report-usage.dto';
@@ -68,7 +69,8 @@ export class BindingsController {
   })
   @ApiOkResponse({ type: BindingResponseDto })
   @ApiProblemResponses(400, 404, 413, 415)
-  reportBindingUsage(@Param() { id }: IdParamDto, @Body() dto: ReportUsageDto): Promise<BindingResponseDto> {
+  reportBindingUsage(@Param() { id }: IdParamDto, @Body() dto: ReportUsageDto, @Req() request: FastifyRequest): Promise<BindingResponseDto> {
+    writeAnnouncesItself(request);
     return this.bindings.reportUsage(id, dto);
   }
 
