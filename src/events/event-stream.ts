@@ -90,6 +90,7 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
   private heartbeatTimer?: NodeJS.Timeout;
   private heldRetryMs = HELD_RETRY_MS;
   private closing = false;
+  private failing = false;
   private readonly stats = { reads: 0, events: 0, delivered: 0, dropped: 0 };
   private unsubscribe?: () => void;
   private readonly meter = metrics.getMeter('model-registry');
@@ -262,8 +263,11 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
         }
       } while (this.pumpAgain);
       held = this.subscribers.size > 0 && (await this.events.hasUnreleased());
+      this.failing = false;
     } catch (error) {
-      this.logger.warn({ err: error }, 'the event stream could not read the change feed; retrying');
+      // Once per outage: the poll retries every second or faster.
+      if (!this.failing) this.logger.warn({ err: error }, 'the event stream cannot read the change feed; retrying');
+      this.failing = true;
     } finally {
       this.pumping = false;
     }
