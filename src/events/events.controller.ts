@@ -62,6 +62,8 @@ export class EventsController {
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
-    await this.stream.subscribe(reply.raw, after, filter);
+    // HEAD gets the headers only (Fastify routes it here too).
+    if (request.method === 'HEAD') reply.raw.end();
+    else await this.stream.subscribe(reply.raw, after, filter);
   }
 }

@@ -7,6 +7,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (validation-error, malformed-request or constraint-violation)',
   404: 'Resource not found',
   409: 'Conflict with the current state',
+  410: 'The cursor points before pruned events (cursor-expired)',
   412: 'If-Match does not match the current ETag',
   413: 'Body larger than 1 MiB',
   415: 'Body is not application/json',
