@@ -59,6 +59,17 @@ function matches(filter: StreamFilter, event: StreamedEvent): boolean {
   return !filter.types || filter.types.has(event.type) || filter.types.has(event.type.slice(0, event.type.indexOf('.')));
 }
 
+const drained = (response: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+
 /** One SSE message: `id` is the event's cursor, `data` the same JSON GET /events returns. */
 function frameOf(row: EventRow, cursor: string): string {
   return `id: ${cursor}\ndata: ${JSON.stringify(EventDto.fromRow(row))}\n\n`;
@@ -161,7 +172,7 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
       await this.start();
       await this.catchUp(subscriber);
     } catch (error) {
-      this.logger.warn({ err: error }, 'a stream subscriber could not catch up; closing it (it will resume)');
+      if (!this.failing) this.logger.warn({ err: error }, 'a stream subscriber could not catch up; closing it (it will resume)');
       this.close(subscriber);
     }
   }
@@ -184,6 +195,8 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
       }
       const rows = await this.events.after(cursorOf(subscriber.position), PAGE);
       for (const row of rows) this.deliver(subscriber, this.toStreamed(row));
+      // Catching up goes as fast as the client reads, rather than outrunning it into a disconnect.
+      if (subscriber.response.writableLength > MAX_BUFFERED_BYTES / 2) await drained(subscriber.response);
       // Released later than the poller's view (rare): wait for the horizon to catch up.
       if (rows.length < PAGE && compare(subscriber.position, this.windowStart!) < 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
