@@ -80,6 +80,10 @@ export class ResolveCache implements RegistryChangeListener, OnModuleInit, OnMod
     this.meter.removeBatchObservableCallback(this.observe, [this.requests, this.size, this.invalidations, this.evictions]);
   }
 
+  get enabled(): boolean {
+    return this.config.resolveCache;
+  }
+
   /** The cached answer, or undefined (then read the database with a ticket from begin()). */
   get(key: string): ResolveResponseDto | undefined {
     if (!this.usable()) return undefined;

@@ -27,6 +27,7 @@ export class ResolveService {
   ) {}
 
   async resolve(modelName: string, query: ResolveQueryDto): Promise<ResolveResponseDto> {
+    if (!this.cache.enabled) return this.resolveUncached(modelName, query);
     const key = cacheKey(modelName, query);
     const cached = this.cache.get(key);
     if (cached) return cached;
