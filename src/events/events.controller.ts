@@ -54,6 +54,8 @@ export class EventsController {
   @ApiProblemResponses(400, 410, 503)
   async streamEvents(@Query() query: EventStreamQueryDto, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { after, filter } = await this.events.streamStart(request.headers['last-event-id'], query);
+    // Checked again with nothing awaited until the subscriber is counted, so the maximum holds under a rush.
+    this.stream.assertCapacity();
     // From here on the response is ours to write: headers set so far (request id, security headers) go first.
     reply.hijack();
     reply.raw.writeHead(200, {
