@@ -26,7 +26,7 @@ const INTERVAL_MS = numberFlag('interval', 50);
 const DATABASE = 'mr_bench_feed';
 
 const percentile = (values: number[], p: number) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] ?? NaN;
-const summary = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) });
+const summary = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: values.reduce((a, b) => Math.max(a, b), -Infinity) });
 
 async function call<T = any>(service: BenchService, method: string, pathname: string, body?: unknown): Promise<T> {
   const response = await fetch(service.url(pathname), { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
