@@ -189,12 +189,12 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
   private async catchUp(subscriber: Subscriber): Promise<void> {
     while (!subscriber.closed) {
       if (compare(subscriber.position, this.windowStart!) >= 0) {
-        for (const event of this.recent) this.deliver(subscriber, event);
+        this.deliver(subscriber, this.recent);
         subscriber.live = true;
         return;
       }
       const rows = await this.events.after(cursorOf(subscriber.position), PAGE);
-      for (const row of rows) this.deliver(subscriber, this.toStreamed(row));
+      this.deliver(subscriber, rows.map((row) => this.toStreamed(row)));
       // Catching up goes as fast as the client reads, rather than outrunning it into a disconnect.
       if (subscriber.response.writableLength > MAX_BUFFERED_BYTES / 2) await drained(subscriber.response);
       // Released later than the poller's view (rare): wait for the horizon to catch up.
@@ -271,7 +271,7 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
           this.stats.reads++;
           const rows = await this.events.after(cursorOf(head), PAGE);
           if (this.head !== head) return; // stopped meanwhile
-          for (const row of rows) this.publish(this.toStreamed(row));
+          this.publish(rows.map((row) => this.toStreamed(row)));
           if (rows.length < PAGE) break;
         }
       } while (this.pumpAgain);
@@ -299,21 +299,28 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
     return { position: positionOf(cursor), modelId: row.model_id, type: row.type, frame: frameOf(row, encodeCursor(cursor)) };
   }
 
-  private publish(event: StreamedEvent): void {
-    if (compare(event.position, this.head!) <= 0) return;
-    this.stats.events++;
-    this.head = event.position;
-    this.recent.push(event);
-    if (this.recent.length > RECENT_EVENTS) this.windowStart = this.recent.shift()!.position;
-    for (const subscriber of this.subscribers) if (subscriber.live) this.deliver(subscriber, event);
+  /** Appends a page of new events to the window and sends it to every live subscriber. */
+  private publish(page: StreamedEvent[]): void {
+    const fresh = page.filter((event) => compare(event.position, this.head!) > 0);
+    if (fresh.length === 0) return;
+    this.stats.events += fresh.length;
+    this.head = fresh[fresh.length - 1].position;
+    this.recent.push(...fresh);
+    if (this.recent.length > RECENT_EVENTS) this.windowStart = this.recent.splice(0, this.recent.length - RECENT_EVENTS).pop()!.position;
+    for (const subscriber of this.subscribers) if (subscriber.live) this.deliver(subscriber, fresh);
   }
 
-  private deliver(subscriber: Subscriber, event: StreamedEvent): void {
-    if (compare(event.position, subscriber.position) <= 0) return;
-    subscriber.position = event.position;
-    if (!matches(subscriber.filter, event)) return;
-    this.stats.delivered++;
-    this.write(subscriber, event.frame);
+  /** Sends the events after the subscriber's position that pass its filter, in one write. */
+  private deliver(subscriber: Subscriber, events: StreamedEvent[]): void {
+    let text = '';
+    for (const event of events) {
+      if (compare(event.position, subscriber.position) <= 0) continue;
+      subscriber.position = event.position;
+      if (!matches(subscriber.filter, event)) continue;
+      this.stats.delivered++;
+      text += event.frame;
+    }
+    if (text !== '') this.write(subscriber, text);
   }
 
   private write(subscriber: Subscriber, text: string): void {
