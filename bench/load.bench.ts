@@ -2,8 +2,11 @@
  * Load: the service against the raw floor (node:http + pg, same SQL, named statements), endpoint by
  * endpoint, at fixed connection counts, driven by autocannon from this process. Usage:
  *   npm run bench:load -- [--models 10000] [--versions 20] [--bindings 2] [--duration 10] [--warmup 3]
- *                         [--connections 4,32] [--endpoints resolve,resolve_constrained,model,model_by_name,versions,create_version,usage,stats]
+ *                         [--connections 4,32] [--endpoints resolve,resolve_constrained,resolve_cached,model,model_by_name,versions,create_version,usage,stats]
  *                         [--no-build] [--autocannon (even when wrk is installed)]
+ * `resolve` runs against a service with RESOLVE_CACHE=false (every answer read from the database);
+ * `resolve_cached` against a second one with the cache on as shipped. Both are compared with the same
+ * floor, which has no cache.
  */
 import autocannon from 'autocannon';
 import { benchServer, freshDatabase, migrate, serviceDatabaseEnv, withClient } from './lib/database';
@@ -29,6 +32,8 @@ let created = 0;
 
 interface Endpoint {
   name: string;
+  /** Served by the instance with the resolve cache on. */
+  cached?: boolean;
   request: (target: number) => { method: 'GET' | 'POST'; path: string; body?: string };
   /** The same request for wrk, as the body of a Lua `request` function (N: models, B: bindings, TARGET). */
   lua: string;
@@ -47,6 +52,12 @@ function endpoints(bindingCount: number): Endpoint[] {
       name: 'resolve_constrained',
       request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(MODELS)}?${CONSTRAINED_QUERY}` }),
       lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, N) .. '?${CONSTRAINED_QUERY}')`,
+    },
+    {
+      name: 'resolve_cached',
+      cached: true,
+      request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(MODELS)}` }),
+      lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, N))`,
     },
     { name: 'model', request: () => ({ method: 'GET', path: `/models/${random(MODELS)}` }), lua: `return wrk.format('GET', '/models/' .. math.random(1, N))` },
     {
@@ -115,10 +126,18 @@ async function drive(base: string, endpoint: Endpoint, target: number, connectio
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }
 
+/** The resolve cache's counters from the service's /metrics. */
+async function cacheCounts(service: BenchService): Promise<Record<'hit' | 'miss' | 'bypass', number>> {
+  const text = await (await fetch(service.url('/metrics'))).text();
+  const count = (result: string) => Number(new RegExp(`^resolve_cache_requests_total\\{result="${result}"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss'), bypass: count('bypass') };
+}
+
 async function main(): Promise<void> {
   if (flag('no-build') === undefined) buildService();
   const { server, stop } = await benchServer();
   let service: BenchService | undefined;
+  let cachedService: BenchService | undefined;
   let floor: FloorServer | undefined;
   try {
     console.log(`Seeding ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings…`);
@@ -126,24 +145,33 @@ async function main(): Promise<void> {
     await migrate(server, DATABASE);
     await withClient(server, DATABASE, (client) => seedCatalog(client, { models: MODELS, versionsPerModel: VERSIONS, bindingsPerVersion: BINDINGS }));
     const env = serviceDatabaseEnv(server, DATABASE);
-    service = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10' });
-    floor = await FloorServer.start({ ...env, DB_POOL_SIZE: '10' });
     const bindingCount = MODELS * VERSIONS * BINDINGS;
     const selected = listFlag('endpoints', endpoints(bindingCount).map((e) => e.name));
+    service = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', RESOLVE_CACHE: 'false' });
+    if (selected.includes('resolve_cached')) cachedService = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', RESOLVE_CACHE: 'true' });
+    floor = await FloorServer.start({ ...env, DB_POOL_SIZE: '10' });
 
     const rows: Record<string, string | number>[] = [];
     const results: unknown[] = [];
     for (const endpoint of endpoints(bindingCount).filter((e) => selected.includes(e.name))) {
       for (const connections of CONNECTIONS) {
         const measured: Record<string, Measured> = {};
+        const serving = endpoint.cached ? cachedService! : service;
+        let hitRatio: number | undefined;
         for (const [target, name, base, pid] of [
-          [1, 'service', service.url(''), service.pid],
+          [1, 'service', serving.url(''), serving.pid],
           [2, 'floor', floor.url(''), floor.pid],
         ] as const) {
           await drive(base, endpoint, target, connections, WARMUP);
           const cpuBefore = cpuMicros(pid);
+          const cacheBefore = endpoint.cached && name === 'service' ? await cacheCounts(serving) : undefined;
           const run = await drive(base, endpoint, target, connections, DURATION);
           measured[name] = { ...run, cpuPerRequest: (cpuMicros(pid) - cpuBefore) / (run.rps * DURATION) };
+          if (cacheBefore) {
+            const after = await cacheCounts(serving);
+            const hits = after.hit - cacheBefore.hit;
+            hitRatio = hits / Math.max(1, hits + after.miss - cacheBefore.miss + after.bypass - cacheBefore.bypass);
+          }
         }
         const { service: s, floor: f } = measured;
         rows.push({
@@ -159,15 +187,17 @@ async function main(): Promise<void> {
           'service CPU/req': `${Math.round(s.cpuPerRequest!)} µs`,
           'floor CPU/req': `${Math.round(f.cpuPerRequest!)} µs`,
           'service non-2xx': s.non2xx + s.errors,
+          'cache hits': hitRatio === undefined ? '' : `${(hitRatio * 100).toFixed(1)}%`,
         });
-        results.push({ endpoint: endpoint.name, connections, service: s, floor: f, ratio: s.rps / f.rps });
-        console.log(`${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})`);
+        results.push({ endpoint: endpoint.name, connections, service: s, floor: f, ratio: s.rps / f.rps, cache_hit_ratio: hitRatio });
+        console.log(`${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})${hitRatio === undefined ? '' : `, cache hits ${(hitRatio * 100).toFixed(1)}%`}`);
       }
     }
     printTable(`Load (${USE_WRK ? 'wrk' : 'autocannon'}): ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings, ${DURATION} s per run after ${WARMUP} s warm-up`, rows);
     console.log(`\nSaved ${saveResults('load', { driver: USE_WRK ? 'wrk' : 'autocannon', models: MODELS, versions: VERSIONS, bindings: BINDINGS, duration: DURATION, results })}`);
   } finally {
     await service?.stop();
+    await cachedService?.stop();
     await floor?.stop();
     await stop();
   }

@@ -11,6 +11,8 @@ import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
 import { applyRouteBodyLimits } from './common/http/body-limit';
 import { buildProblem, PROBLEM_CONTENT_TYPE } from './common/errors/problem-details';
+import { countLocalWrites } from './events/local-writes';
+import { RegistryChanges } from './events/registry-changes';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
@@ -98,6 +100,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     return payload;
   });
   fastify.addHook('onSend', etagOnSend);
+  fastify.addHook('onSend', countLocalWrites(app.get(RegistryChanges)));
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     const traceId = telemetry.onResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);

@@ -132,6 +132,21 @@ describe('GET /resolve/{model_name}', () => {
     expectProblem(await resolve({}, 'no-such-model'), 404, 'not-found');
   });
 
+  it('names the version or range that matched nothing and what it was compared with', async () => {
+    const range = expectProblem(await resolve({ version: '^3' }), 404, 'not-found');
+    expect(range.detail).toBe('No version of router-model satisfies the request: version ^3 matches none of 2.0.0, 1.5.0, 1.5.0-beta.1, 1.4.0, 1.0.0, 0.9.0.');
+    expect(range.excluded).toEqual([{ constraint: 'version', value: '^3', versions: ['2.0.0', '1.5.0', '1.5.0-beta.1', '1.4.0', '1.0.0', '0.9.0'] }]);
+    const exact = expectProblem(await resolve({ version: '7.7.7' }), 404, 'not-found');
+    expect(exact.detail).toMatch(/version 7\.7\.7 matches none of 2\.0\.0, /);
+
+    const many = await create(sut.http, '/models', makeModel());
+    for (let minor = 0; minor < 12; minor++) await create(sut.http, '/versions', makeVersion(many.id, { version: `1.${minor}.0` }));
+    const long = expectProblem(await resolve({ version: '>=2' }, many.name), 404, 'not-found');
+    expect(long.detail).toBe(`No version of ${many.name} satisfies the request: version >=2 matches none of 1.11.0, 1.10.0, 1.9.0, 1.8.0, 1.7.0, 1.6.0, 1.5.0, 1.4.0, 1.3.0, 1.2.0, ….`);
+    const empty = await create(sut.http, '/models', makeModel());
+    expect(expectProblem(await resolve({ version: '^1' }, empty.name), 404, 'not-found').detail).toBe(`No version of ${empty.name} satisfies the request: version ^1 matches no live version.`);
+  });
+
   it('answers with an ETag derived from the data and Cache-Control, and 304 when unchanged', async () => {
     const first = await resolve({ version: '1.0.0' }).expect(200);
     expect(first.headers['cache-control']).toBe('max-age=7');

@@ -64,7 +64,19 @@ export class BenchService {
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'production',
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'warn',
+        // Benchmarks measure the data path, not authentication or rate limiting.
+        AUTH_REQUIRED: 'false',
+        RATE_LIMIT_PER_MINUTE: '0',
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const service = new BenchService(child, port);

@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Etag } from '../common/http/etag.hook';
 import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IdParamDto } from '../common/validation/id-param.dto';
+import { writeAnnouncesItself } from '../events/local-writes';
 import { BindingPageDto, BindingResponseDto } from './dto/binding-response.dto';
 import { CreateBindingDto } from './dto/create-binding.dto';
 import { ReportUsageDto } from './dto/report-usage.dto';
@@ -82,7 +83,8 @@ export class BindingsController {
   })
   @ApiOkResponse({ type: BindingResponseDto, description: 'The binding with its updated usage figures.' })
   @ApiProblemResponses(400, 404, 413, 415)
-  reportBindingUsage(@Param() { id }: IdParamDto, @Body() dto: ReportUsageDto): Promise<BindingResponseDto> {
+  reportBindingUsage(@Param() { id }: IdParamDto, @Body() dto: ReportUsageDto, @Req() request: FastifyRequest): Promise<BindingResponseDto> {
+    writeAnnouncesItself(request);
     return this.bindings.reportUsage(id, dto);
   }
 

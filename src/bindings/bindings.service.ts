@@ -8,6 +8,7 @@ import { assertIfMatch, etagOf } from '../common/http/etag';
 import type { Page } from '../common/pagination/keyset';
 import { assertImmutableUnchanged } from '../common/validation/immutable';
 import type { Queryable } from '../database/sql';
+import { RegistryChanges } from '../events/registry-changes';
 import { BindingResponseDto } from './dto/binding-response.dto';
 import type { BindingFieldsDto, CreateBindingDto } from './dto/create-binding.dto';
 import type { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
@@ -42,6 +43,7 @@ export class BindingsService {
     private readonly bindings: BindingsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
+    private readonly changes: RegistryChanges,
   ) {}
 
   create(dto: CreateBindingDto): Promise<BindingResponseDto> {
@@ -63,8 +65,8 @@ export class BindingsService {
     return this.bindings.listPage({ ...filter, selector: selector === undefined ? undefined : parseSelector(selector) }, sort, limit, page_token, BindingResponseDto.fromRow);
   }
 
-  update(id: number, dto: UpdateBindingDto, ifMatch: string | undefined): Promise<BindingResponseDto> {
-    return this.dataSource.transaction(async (manager) => {
+  async update(id: number, dto: UpdateBindingDto, ifMatch: string | undefined): Promise<BindingResponseDto> {
+    const updated = await this.dataSource.transaction(async (manager) => {
       // Lock order everywhere: model, then version, then binding (deletes and retention take them so).
       const unlocked = await this.require(id, manager, false);
       const version = await this.bindings.lockParentVersion(unlocked.version_id, manager);
@@ -75,6 +77,9 @@ export class BindingsService {
       const updated = await this.bindings.update(id, fieldsOf(dto), manager);
       return BindingResponseDto.fromRow(updated!);
     });
+    // Usage figures set by hand write no event: this replica's cached answers learn of them here.
+    this.changes.announceLocal([updated.model_id]);
+    return updated;
   }
 
   /** Folds one sample or a batch into avg_latency_ms and success_rate (EWMA, USAGE_EWMA_ALPHA). */
@@ -89,6 +94,8 @@ export class BindingsService {
       samples.length,
     );
     if (!row) throw new ResourceNotFoundError('binding', id);
+    // Usage writes no change event: this replica's cached answers learn of it here, others within RESOLVE_CACHE_TTL_MS.
+    this.changes.announceLocal([row.model_id]);
     return BindingResponseDto.fromRow(row);
   }
 

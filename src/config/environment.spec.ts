@@ -38,6 +38,21 @@ describe('parseEnvironment', () => {
     expect((error as Error).message).toMatch(/^Invalid configuration: /);
   });
 
+  it('has the resolve cache on, bounded, and the change feed\'s warning and stream settings by default; refuses out-of-range values', () => {
+    expect(parseEnvironment({})).toMatchObject({
+      RESOLVE_CACHE: true,
+      RESOLVE_CACHE_MAX_ENTRIES: 10_000,
+      RESOLVE_CACHE_TTL_MS: 5_000,
+      EVENTS_HOLD_WARN_S: 30,
+      EVENTS_STREAM_HEARTBEAT_S: 15,
+      EVENTS_STREAM_MAX_SUBSCRIBERS: 5_000,
+    });
+    expect(parseEnvironment({ RESOLVE_CACHE: 'false' }).RESOLVE_CACHE).toBe(false);
+    expect(() => parseEnvironment({ RESOLVE_CACHE_MAX_ENTRIES: '0', RESOLVE_CACHE_TTL_MS: '50', EVENTS_HOLD_WARN_S: '0', EVENTS_STREAM_HEARTBEAT_S: '301' })).toThrow(
+      /RESOLVE_CACHE_MAX_ENTRIES .*RESOLVE_CACHE_TTL_MS .*EVENTS_HOLD_WARN_S .*EVENTS_STREAM_HEARTBEAT_S/,
+    );
+  });
+
   it('parses lists and booleans', () => {
     expect(parseEnvironment({ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000', POSTGRES_SSL: 'true' })).toMatchObject({
       CORS_ORIGINS: ['https://a.example.com', 'http://localhost:3000'],

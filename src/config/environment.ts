@@ -143,7 +143,13 @@ export const environmentSchema = {
 
   USAGE_EWMA_ALPHA: fraction(0.1),
   RESOLVE_CACHE_MAX_AGE_S: integer(0, 86_400, 5),
+  RESOLVE_CACHE: boolean(true),
+  RESOLVE_CACHE_MAX_ENTRIES: integer(1, 1_000_000, 10_000),
+  RESOLVE_CACHE_TTL_MS: integer(100, 3_600_000, 5_000),
   EVENTS_RETENTION_DAYS: integer(1, 36_500, 30),
+  EVENTS_HOLD_WARN_S: integer(1, 86_400, 30),
+  EVENTS_STREAM_HEARTBEAT_S: integer(1, 300, 15),
+  EVENTS_STREAM_MAX_SUBSCRIBERS: integer(1, 100_000, 5_000),
 
   ARCHIVE_STORAGE: oneOf(['none', 'file', 's3'] as const, 'none'),
   ARCHIVE_URI_PREFIX: text('archive://', /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S*$/, 'a URI prefix such as archive:// or glacier://my-archive/'),

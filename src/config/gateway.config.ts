@@ -5,7 +5,13 @@ export function gatewayConfigFrom(env: Environment) {
   return {
     usageEwmaAlpha: env.USAGE_EWMA_ALPHA,
     resolveCacheMaxAgeS: env.RESOLVE_CACHE_MAX_AGE_S,
+    resolveCache: env.RESOLVE_CACHE,
+    resolveCacheMaxEntries: env.RESOLVE_CACHE_MAX_ENTRIES,
+    resolveCacheTtlMs: env.RESOLVE_CACHE_TTL_MS,
     eventsRetentionDays: env.EVENTS_RETENTION_DAYS,
+    eventsHoldWarnS: env.EVENTS_HOLD_WARN_S,
+    eventsStreamHeartbeatS: env.EVENTS_STREAM_HEARTBEAT_S,
+    eventsStreamMaxSubscribers: env.EVENTS_STREAM_MAX_SUBSCRIBERS,
   };
 }
 

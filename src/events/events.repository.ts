@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PreparedStatements } from '../database/prepared-statements';
 import type { EventCursor } from './event-cursor';
+import { FEED_HORIZON, RELEASED } from './feed-horizon';
 
 export interface EventRow {
   id: number;
@@ -15,33 +17,89 @@ export interface EventRow {
   data: Record<string, unknown>;
 }
 
+/** What holds the feed back right now (see FEED_HORIZON). */
+export interface HorizonStatus {
+  /** The transaction at the horizon, when one is in progress; its session fields are null once it has ended. */
+  holder: {
+    xid: string;
+    pid: number | null;
+    database: string | null;
+    user: string | null;
+    application_name: string | null;
+    backend_type: string | null;
+    prepared_gid: string | null;
+    /** Seconds since it began (or was prepared); null when its start is not visible to this role. */
+    age_s: number | null;
+  } | null;
+  /** Committed events waiting behind the horizon. */
+  unreleased: number;
+  oldest_unreleased_age_s: number | null;
+}
+
+export const EVENTS_AFTER_SQL = `
+WITH ${FEED_HORIZON}
+SELECT id, tx_id::text AS tx_id, occurred_at, type, model_id, version_id, binding_id, alias, data
+  FROM events
+ WHERE (tx_id, id) > ($1::xid8, $2::bigint) AND ${RELEASED}
+ ORDER BY tx_id, id LIMIT $3`;
+
+const HEAD_SQL = `
+WITH ${FEED_HORIZON}
+SELECT tx_id::text AS tx_id, id FROM events WHERE ${RELEASED} ORDER BY tx_id DESC, id DESC LIMIT 1`;
+
+const HAS_UNRELEASED_SQL = `
+WITH ${FEED_HORIZON}
+SELECT EXISTS (SELECT 1 FROM events WHERE tx_id >= (SELECT h FROM feed_horizon)) AS held`;
+
 /**
- * Events become visible in the order of their transactions, and only once every transaction that
- * started writing before them has ended (tx_id below the oldest running transaction): so a reader that
- * remembers (tx_id, id) never skips an event committed later by a slower transaction.
+ * The transaction at the horizon and the committed events behind it. `xact_start` of another role's
+ * session is null without pg_read_all_stats: the age is then null. Never reads query text.
  */
-const RELEASED = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
+const HORIZON_STATUS_SQL = `
+WITH ${FEED_HORIZON},
+  holder AS (SELECT min(x) AS x FROM feed_held)
+SELECT holder.x::text AS xid, a.pid, coalesce(a.datname, p.database) AS database, coalesce(a.usename, p.owner) AS "user",
+       a.application_name, a.backend_type, p.gid AS prepared_gid,
+       extract(epoch FROM clock_timestamp() - coalesce(a.xact_start, p.prepared))::float8 AS age_s,
+       waiting.unreleased, extract(epoch FROM clock_timestamp() - waiting.oldest)::float8 AS oldest_unreleased_age_s
+  FROM holder
+  LEFT JOIN LATERAL (
+    SELECT pid, datname::text, usename::text, application_name, backend_type, xact_start
+      FROM pg_stat_activity WHERE backend_xid = holder.x::xid LIMIT 1) a ON true
+  LEFT JOIN LATERAL (
+    SELECT gid, database::text, owner::text, prepared FROM pg_prepared_xacts WHERE transaction = holder.x::xid LIMIT 1) p ON true
+  CROSS JOIN LATERAL (
+    SELECT count(*)::int AS unreleased, min(occurred_at) AS oldest FROM events WHERE tx_id >= (SELECT h FROM feed_horizon)) waiting`;
 
 @Injectable()
 export class EventsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly prepared: PreparedStatements,
+  ) {}
 
   async after(cursor: EventCursor, limit: number): Promise<EventRow[]> {
-    return this.dataSource.query(
-      `SELECT id, tx_id::text AS tx_id, occurred_at, type, model_id, version_id, binding_id, alias, data
-         FROM events
-        WHERE (tx_id, id) > ($1::xid8, $2::bigint) AND ${RELEASED}
-        ORDER BY tx_id, id LIMIT $3`,
-      [cursor.txId, cursor.id, limit],
-    );
+    return this.prepared.query(EVENTS_AFTER_SQL, [cursor.txId, cursor.id, limit]);
   }
 
   /** The position after the last released event. */
   async head(): Promise<EventCursor | undefined> {
-    const rows: { tx_id: string; id: number }[] = await this.dataSource.query(
-      `SELECT tx_id::text AS tx_id, id FROM events WHERE ${RELEASED} ORDER BY tx_id DESC, id DESC LIMIT 1`,
-    );
+    const rows: { tx_id: string; id: number }[] = await this.prepared.query(HEAD_SQL);
     return rows[0] && { txId: rows[0].tx_id, id: rows[0].id };
+  }
+
+  /** Whether committed events wait behind the horizon (they are released when the transaction holding it ends). */
+  async hasUnreleased(): Promise<boolean> {
+    const rows: { held: boolean }[] = await this.prepared.query(HAS_UNRELEASED_SQL);
+    return rows[0].held;
+  }
+
+  async horizonStatus(): Promise<HorizonStatus> {
+    const [row] = await this.prepared.query<
+      (Omit<NonNullable<HorizonStatus['holder']>, 'xid'> & { xid: string | null; unreleased: number; oldest_unreleased_age_s: number | null })[]
+    >(HORIZON_STATUS_SQL);
+    const { xid, unreleased, oldest_unreleased_age_s, ...session } = row;
+    return { holder: xid === null ? null : { xid, ...session }, unreleased, oldest_unreleased_age_s };
   }
 
   /** How far pruning has deleted: a cursor before this may have missed events. */
@@ -62,7 +120,8 @@ export class EventsRepository {
   async prune(days: number): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const rows: { n: number }[] = await manager.query(
-        `WITH gone AS (
+        `WITH ${FEED_HORIZON},
+         gone AS (
            DELETE FROM events WHERE occurred_at < now() - make_interval(days => $1) AND ${RELEASED} RETURNING tx_id, id),
          last AS (SELECT tx_id, id FROM gone ORDER BY tx_id DESC, id DESC LIMIT 1),
          mark AS (

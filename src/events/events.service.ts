@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApplicationError } from '../common/errors/application.error';
 import { gatewayConfig } from '../config/gateway.config';
-import { EventDto, type EventPageDto } from './dto/event.dto';
+import { EventDto, type EventPageDto, type EventStreamQueryDto } from './dto/event.dto';
 import { decodeCursor, encodeCursor, FEED_START, type EventCursor } from './event-cursor';
+import { EventStream, type StreamFilter } from './event-stream';
 import { EventsRepository } from './events.repository';
 
 @Injectable()
@@ -12,6 +13,7 @@ export class EventsService {
 
   constructor(
     private readonly events: EventsRepository,
+    private readonly stream: EventStream,
     @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
   ) {}
 
@@ -22,15 +24,38 @@ export class EventsService {
     } else if (after === undefined) {
       cursor = FEED_START;
     } else {
-      cursor = decodeCursor(after);
-      const pruned = await this.events.prunedThrough();
-      if (pruned && (await this.events.isBefore(cursor, pruned))) {
-        throw new ApplicationError('cursor-expired', 'Events after this cursor have been pruned. Re-read the state you cache, then continue from after=now.');
-      }
+      cursor = await this.resumable(decodeCursor(after));
     }
     const rows = await this.events.after(cursor, limit);
     const last = rows[rows.length - 1];
     return { items: rows.map(EventDto.fromRow), next_cursor: encodeCursor(last ? { txId: last.tx_id, id: last.id } : cursor) };
+  }
+
+  /**
+   * Where a push-stream subscriber starts, and what it wants: after its Last-Event-ID when it resumes,
+   * else after `after` (default `now`). Throws the 400, 410 or 503 before anything is streamed.
+   */
+  async streamStart(lastEventId: string | string[] | undefined, query: EventStreamQueryDto): Promise<{ after: EventCursor; filter: StreamFilter }> {
+    this.stream.assertCapacity();
+    const filter: StreamFilter = {
+      models: query.model === undefined ? undefined : new Set(query.model.split(',').map(Number)),
+      types: query.type === undefined ? undefined : new Set(query.type.split(',').map((type) => (type.endsWith('.*') ? type.slice(0, -2) : type))),
+    };
+    const resumeFrom = Array.isArray(lastEventId) ? lastEventId[0] : lastEventId;
+    let after: EventCursor;
+    if (resumeFrom !== undefined && resumeFrom.trim() !== '') after = await this.resumable(decodeCursor(resumeFrom.trim(), 'Last-Event-ID'));
+    else if (query.after === undefined || query.after === 'now') after = await this.stream.currentHead();
+    else after = await this.resumable(decodeCursor(query.after));
+    return { after, filter };
+  }
+
+  /** A cursor from before the pruned range may have missed events: 410. */
+  private async resumable(cursor: EventCursor): Promise<EventCursor> {
+    const pruned = await this.events.prunedThrough();
+    if (pruned && (await this.events.isBefore(cursor, pruned))) {
+      throw new ApplicationError('cursor-expired', 'Events after this cursor have been pruned. Re-read the state you cache, then continue from after=now.');
+    }
+    return cursor;
   }
 
   /** Deletes events older than EVENTS_RETENTION_DAYS (run by the nightly job). */

@@ -170,6 +170,11 @@ SELECT v.id, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok,
  ORDER BY ${MODE_ORDER}
  LIMIT 200`;
 
+/** A model's live versions, highest first: what a version or range that matched nothing was compared with. */
+const LIVE_VERSIONS_SQL = `
+SELECT v.version FROM models m JOIN model_versions v ON v.model_id = m.id AND v.archived_at IS NULL
+ WHERE m.name = $1 ORDER BY v.version_sort_key DESC, v.id DESC LIMIT $2`;
+
 /** The parameters of RESOLVE_SQL (and of the candidates query). */
 export function resolveParams(request: ResolveRequest): unknown[] {
   const bounds = request.bounds ?? [];
@@ -207,6 +212,11 @@ export class ResolveRepository {
   async resolve(request: ResolveRequest): Promise<ResolveRow | undefined> {
     const rows: ResolveRow[] = await this.prepared.query(RESOLVE_SQL, resolveParams(request));
     return rows[0];
+  }
+
+  async liveVersions(modelName: string, limit: number): Promise<string[]> {
+    const rows: { version: string }[] = await this.dataSource.query(LIVE_VERSIONS_SQL, [modelName, limit]);
+    return rows.map((row) => row.version);
   }
 
   candidates(request: ResolveRequest): Promise<CandidateRow[]> {

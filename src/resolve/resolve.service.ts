@@ -8,18 +8,47 @@ import { isSemVer } from '../versions/semver';
 import type { ResolveQueryDto } from './dto/resolve-query.dto';
 import type { ResolveResponseDto } from './dto/resolve-response.dto';
 import { rankForRouting } from './ranking';
+import { ResolveCache } from './resolve-cache';
 import { ResolveRepository, type CandidateRow, type ResolveRequest, type ResolveRow } from './resolve.repository';
 import { rangeBounds } from './semver-range';
 
 export const DEFAULT_ALIAS = 'production';
 const LATEST = 'latest';
+/** Versions named in a 404 for a version or range that matched none. */
+const VERSIONS_NAMED = 10;
+
+/**
+ * Everything an answer depends on besides the data: the cache key. Every query parameter takes part,
+ * so a parameter added to the query DTO can never be forgotten here.
+ */
+function cacheKey(modelName: string, query: ResolveQueryDto): string {
+  const parameters = Object.keys(query)
+    .filter((name) => query[name as keyof ResolveQueryDto] !== undefined)
+    .sort()
+    .map((name) => [name, query[name as keyof ResolveQueryDto]]);
+  return `${modelName}\0${JSON.stringify(parameters)}`;
+}
 
 /** What the gateway calls on every routing decision: one round trip in the common case. */
 @Injectable()
 export class ResolveService {
-  constructor(private readonly resolver: ResolveRepository) {}
+  constructor(
+    private readonly resolver: ResolveRepository,
+    private readonly cache: ResolveCache,
+  ) {}
 
   async resolve(modelName: string, query: ResolveQueryDto): Promise<ResolveResponseDto> {
+    if (!this.cache.enabled) return this.resolveUncached(modelName, query);
+    const key = cacheKey(modelName, query);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const ticket = this.cache.begin();
+    const answer = await this.resolveUncached(modelName, query);
+    this.cache.fill(ticket, key, answer);
+    return answer;
+  }
+
+  private async resolveUncached(modelName: string, query: ResolveQueryDto): Promise<ResolveResponseDto> {
     const request = this.toRequest(modelName, query);
     const row = await this.resolver.resolve(request);
     if (!row) throw new ApplicationError('not-found', `No model named ${JSON.stringify(modelName)} exists.`, undefined, { resource: 'model' });
@@ -85,7 +114,7 @@ export class ResolveService {
       if (isSemVer(query.version)) return { ...constraints, mode: 'exact', version: query.version };
       const bounds = rangeBounds(query.version);
       if (!bounds) throw new RequestValidationError([{ field: 'version', message: 'must be a SemVer version (1.4.2) or range (^1.4, ~2.0.1, >=1.2 <2, 1.x)' }]);
-      return { ...constraints, mode: 'range', bounds };
+      return { ...constraints, mode: 'range', version: query.version, bounds };
     }
     if (query.alias === LATEST) return { ...constraints, mode: 'latest' };
     if (query.alias !== undefined) return { ...constraints, mode: 'alias', alias: query.alias };
@@ -99,11 +128,16 @@ export class ResolveService {
       return new ApplicationError('not-found', `Model ${name} has no alias ${JSON.stringify(request.alias)}.`);
     }
     const candidates = await this.resolver.candidates(request);
-    if (candidates.length === 0) {
-      const what =
-        request.mode === 'exact' ? `no live version ${request.version}` : request.mode === 'range' ? 'no live version matching the range' : 'no live versions';
-      return new ApplicationError('not-found', `Model ${name} has ${what}.`);
+    if (candidates.length === 0 && (request.mode === 'exact' || request.mode === 'range')) {
+      // Named like the other constraints: what the version asked for, and what it was compared with.
+      const live = await this.resolver.liveVersions(name, 50);
+      const compared = live.length === 0 ? 'no live version' : `none of ${live.slice(0, VERSIONS_NAMED).join(', ')}${live.length > VERSIONS_NAMED ? ', …' : ''}`;
+      return new ApplicationError('not-found', `No version of ${name} satisfies the request: version ${request.version} matches ${compared}.`, undefined, {
+        considered: live,
+        excluded: [{ constraint: 'version', value: request.version, versions: live }],
+      });
     }
+    if (candidates.length === 0) return new ApplicationError('not-found', `Model ${name} has no live versions.`);
     const excluded = this.exclusions(request, query, candidates);
     const considered = request.mode === 'alias' || (request.mode === 'default' && row.alias_version_id !== null) ? `alias ${request.alias} → ${candidates[0].version}` : `${candidates.length} live version(s)`;
     const summary = excluded.map((e) => `${e.constraint}${e.value === undefined ? '' : `=${e.value}`} excluded ${e.versions.slice(0, 10).join(', ')}${e.versions.length > 10 ? ', …' : ''}`);

@@ -28,6 +28,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Providers to replace, e.g. the Clock. */
   overrides?: { provide: unknown; useValue: unknown }[];
+  /** Collects the app's log lines (info and above) here, parsed. */
+  logs?: Record<string, unknown>[];
 }
 
 let routing: Record<string, string> = {};
@@ -63,7 +65,10 @@ export async function createTestApp(label: string, options: TestAppOptions = {})
   });
   let app: NestFastifyApplication;
   try {
-    const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    const collected = options.logs;
+    const logger = collected
+      ? pino({ level: 'info' }, { write: (line: string) => void collected.push(JSON.parse(line) as Record<string, unknown>) })
+      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     let builder = Test.createTestingModule({ imports: [AppModule] });
     for (const override of options.overrides ?? []) builder = builder.overrideProvider(override.provide).useValue(override.useValue);
     const moduleRef = await builder.compile();

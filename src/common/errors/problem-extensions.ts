@@ -12,7 +12,7 @@ export class ResolveExclusionDto {
   @ApiProperty({
     description: 'The constraint that excluded the versions.',
     enum: [
-      'region', 'max_cost_per_1k', 'min_eval_score', 'require_slo', 'provider', 'active_binding',
+      'version', 'region', 'max_cost_per_1k', 'min_eval_score', 'require_slo', 'provider', 'active_binding',
       'selector', 'binding_selector', 'capability', 'max_input_cost_per_1m', 'binding_constraints',
     ],
     example: 'min_eval_score',

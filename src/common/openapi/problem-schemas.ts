@@ -17,7 +17,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'The credentials do not allow this operation',
   404: 'Resource not found',
   409: 'Conflict with the current state',
-  410: 'Gone',
+  410: 'The cursor points before pruned events (cursor-expired)',
   412: 'If-Match does not match the current ETag',
   413: 'Body larger than the limit (1 MiB; 5 MiB for the catalog import)',
   415: 'Body is not application/json',

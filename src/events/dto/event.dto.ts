@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { describeValidator } from '../../common/openapi/validator-schemas';
 import { ToInteger } from '../../common/validation/validators';
 import { encodeCursor } from '../event-cursor';
 import type { EventRow } from '../events.repository';
@@ -35,6 +36,44 @@ export class EventsQueryDto {
   @Min(1, { message: 'must be from 1 to 1000' })
   @Max(1000, { message: 'must be from 1 to 1000' })
   limit: number = 100;
+}
+
+const EVENT_FAMILIES = [...new Set(EVENT_TYPES.map((type) => type.slice(0, type.indexOf('.'))))];
+
+const EVENT_TYPE_ITEM = `(?:${[...EVENT_TYPES, ...EVENT_FAMILIES.map((family) => `${family}.*`)].map((item) => item.replace(/[.*]/g, '\\$&')).join('|')})`;
+describeValidator('isEventTypeList', () => ({ type: 'string', pattern: `^${EVENT_TYPE_ITEM}(?:,${EVENT_TYPE_ITEM})*$` }));
+
+/** `model.created` or a family `model.*`; the list is comma-separated. */
+function isEventTypeList(value: unknown): boolean {
+  return typeof value === 'string' && value.split(',').every((item) => EVENT_TYPES.includes(item) || (item.endsWith('.*') && EVENT_FAMILIES.includes(item.slice(0, -2))));
+}
+
+export class EventStreamQueryDto {
+  @ApiPropertyOptional({
+    description: 'Start after this cursor (a next_cursor or an event\'s cursor); `now` (the default) starts at the head. Ignored when the request carries Last-Event-ID.',
+    example: 'now',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  after?: string;
+
+  @ApiPropertyOptional({ description: 'Only events about these models: comma-separated model ids (at most 100).', example: '1,7', maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[1-9]\d{0,15}(,[1-9]\d{0,15}){0,99}$/, { message: 'must be up to 100 comma-separated model ids' })
+  model?: string;
+
+  @ApiPropertyOptional({
+    description: `Only events of these types: comma-separated, each a type or a family such as \`version.*\`. Types: ${EVENT_TYPES.join(', ')}.`,
+    example: 'version.*,alias.set',
+    maxLength: 1000,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  @ValidateBy({ name: 'isEventTypeList', validator: { validate: isEventTypeList, defaultMessage: () => `must be comma-separated event types (${EVENT_TYPES.join(', ')}) or families such as version.*` } })
+  type?: string;
 }
 
 export class EventDto {

@@ -156,6 +156,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change feed pushed as Server-Sent Events, so a gateway keeps its routing table current without polling
+         * @description A `text/event-stream` of the same events as GET /events, in the same order, each as one message: `id:` is the event's cursor and `data:` its JSON. On reconnecting, an EventSource sends the last id as `Last-Event-ID`: the stream resumes right after it, with no gap and no repeat (a cursor older than pruning is a 410). Without it the stream starts after `after` (default `now`). `model` and `type` filter what is sent. A comment line (`: heartbeat`) is sent every EVENTS_STREAM_HEARTBEAT_S so proxies keep the connection open; events arrive within milliseconds of their commit. A subscriber that reads too slowly is disconnected and resumes; a full or shutting-down instance answers 503.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2071,7 +2091,7 @@ export interface components {
              * @example min_eval_score
              * @enum {string}
              */
-            constraint: "region" | "max_cost_per_1k" | "min_eval_score" | "require_slo" | "provider" | "active_binding" | "selector" | "binding_selector" | "capability" | "max_input_cost_per_1m" | "binding_constraints";
+            constraint: "version" | "region" | "max_cost_per_1k" | "min_eval_score" | "require_slo" | "provider" | "active_binding" | "selector" | "binding_selector" | "capability" | "max_input_cost_per_1m" | "binding_constraints";
             /**
              * @description The value asked for (absent for active_binding).
              * @example 0.9
@@ -2968,7 +2988,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ForbiddenProblem"];
             };
         };
-        /** @description Gone */
+        /** @description The cursor points before pruned events (cursor-expired) */
         Gone: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3442,6 +3462,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            410: components["responses"]["Gone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Start after this cursor (a next_cursor or an event's cursor); `now` (the default) starts at the head. Ignored when the request carries Last-Event-ID. */
+                after?: string;
+                /** @description Only events about these models: comma-separated model ids (at most 100). */
+                model?: string;
+                /** @description Only events of these types: comma-separated, each a type or a family such as `version.*`. Types: model.created, model.updated, model.deleted, version.created, version.updated, version.archived, version.restored, version.deleted, version.purged, binding.created, binding.updated, binding.deleted, alias.set, alias.deleted. */
+                type?: string;
+            };
+            header?: {
+                /** @description The id of the last message received: resume right after it. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless stream of change events (and heartbeat comments) until the client or the server closes it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];
