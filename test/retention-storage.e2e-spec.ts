@@ -6,24 +6,11 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import S3rver = require('s3rver');
 import { expectProblem } from './support/problem';
-import { create, makeModel, makeVersion, sha256 } from './support/factories';
-import { archivedIds } from './support/retention';
+import { sha256 } from './support/factories';
+import { archivedIds, modelWithArtifacts } from './support/retention';
 import { createTestApp, setEnv, type TestApp } from './support/test-app';
 
-/** Versions with distinct creation times, oldest first. */
-async function versionsWithArtifacts(sut: TestApp, artifacts: (string | null)[]) {
-  const model = await create(sut.http, '/models', makeModel());
-  const versions: Record<string, any>[] = [];
-  for (const [i, artifact_uri] of artifacts.entries()) {
-    versions.push(await create(sut.http, '/versions', makeVersion(model.id, { version: `2.${i}.0`, artifact_uri, size_bytes: 10 })));
-  }
-  await sut.db.query(
-    `UPDATE model_versions v SET created_at = '2026-02-01T00:00:00Z'::timestamptz + (o.n || ' minutes')::interval
-       FROM unnest($1::bigint[]) WITH ORDINALITY AS o(id, n) WHERE v.id = o.id`,
-    [versions.map((v) => v.id)],
-  );
-  return { model, versions };
-}
+const versionsWithArtifacts = (sut: TestApp, artifacts: (string | null)[]) => modelWithArtifacts(sut.http, sut.db, artifacts);
 
 describe('retention with the file archive', () => {
   let sut: TestApp;
