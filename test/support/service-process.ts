@@ -23,8 +23,9 @@ export class ServiceProcess {
   private constructor(
     readonly port: number,
     env: Record<string, string>,
+    nodeArgs: string[],
   ) {
-    this.child = spawn(process.execPath, [process.env[TEST_ENV.builtApp]!], {
+    this.child = spawn(process.execPath, [...nodeArgs, process.env[TEST_ENV.builtApp]!], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -46,12 +47,18 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
-  static async start(env: Record<string, string>): Promise<ServiceProcess> {
-    return new ServiceProcess(await freePort(), env);
+  /** `nodeArgs` go before the script (e.g. a test-only `--require`). */
+  static async start(env: Record<string, string>, options: { nodeArgs?: string[] } = {}): Promise<ServiceProcess> {
+    return new ServiceProcess(await freePort(), env, options.nodeArgs ?? []);
   }
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The signal that ended the process (SIGKILL, …), or null. */
+  get exitSignal(): NodeJS.Signals | null {
+    return this.child.signalCode;
   }
 
   get running(): boolean {
