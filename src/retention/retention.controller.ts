@@ -72,7 +72,9 @@ export class RetentionController {
   @ApiOperation({
     operationId: 'restoreVersion',
     summary: 'Bring an archived (not yet purged) version back: artifact and row',
-    description: 'With archive storage, the artifact is copied back to artifact_uri first. A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
+    description:
+      'With archive storage, the archive copy is put back at the version\'s own artifact_uri first (only inside ARTIFACT_ROOTS). Nothing is ever overwritten: if something exists there, the answer is 409 artifact-exists and nothing changes. ' +
+      'A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
   })
   @ApiOkResponse({ type: VersionResponseDto })
   @ApiProblemResponses(400, 404, 409)
