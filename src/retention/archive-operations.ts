@@ -85,6 +85,8 @@ export class ArchiveOperations {
     // Whatever was started for a failed copy is released (deleted unless referenced).
     await this.journal.transition(released.map((id) => ({ id, state: 'release' as const })));
     signal?.throwIfAborted();
+    // The copies must survive a power cut before any version is marked archived (and its original deleted).
+    await mover.flush(plans.filter((plan) => results.get(plan.versionId)?.kind === 'copied').map((plan) => plan.archiveUri));
     return results;
   }
 
@@ -159,6 +161,7 @@ export class ArchiveOperations {
           outcomes.set(id, outcome);
           if (outcome !== 'error') done.push(id);
         });
+        await mover.flush(current.filter((entry) => outcomes.get(Number(entry.id)) === 'deleted').map((entry) => entry.artifact_uri!));
         await this.journal.transition(nowKept.map((id) => ({ id, state: 'keep_original' as const })), manager);
         await this.journal.remove(done, manager);
       });
@@ -190,6 +193,8 @@ export class ArchiveOperations {
           this.logger.warn({ version_id: entry.version_id, err: error }, 'could not delete an archive copy (retried by the next run)');
         }
       });
+      const finished = new Set(done);
+      if (mover) await mover.flush(entries.filter((entry) => finished.has(Number(entry.id)) && entry.archive_uri && mover.owns(entry.archive_uri)).map((entry) => entry.archive_uri!));
       await this.journal.remove(done);
     }
   }

@@ -48,6 +48,11 @@ export interface MovingArchive {
   placeFromArchive(archiveUri: string, artifactUri: string, temp: string): Promise<void>;
   /** Deletes an archive copy; one already gone is not an error. */
   deleteArchived(archiveUri: string): Promise<void>;
+  /**
+   * Makes the links, renames and deletes done at these locations durable (the folders holding them are
+   * flushed once each), before the journal records them as done.
+   */
+  flush(uris: string[]): Promise<void>;
   /** The identity of the temporary file `temp` next to `uri`, if it exists. */
   tempIdentity(uri: string, temp: string): Promise<ArtifactIdentity | undefined>;
   /** Removes the temporary file (or unfinished upload) `temp` next to `uri`, if any. */

@@ -106,7 +106,6 @@ export class FileArchiveStorage implements MovingArchive {
       await targetDir.copyInto(handle, temp);
       await targetDir.rename(temp, name);
     }
-    await targetDir.sync();
   }
 
   async deleteOriginal(artifactUri: string, expected: ArtifactIdentity): Promise<'deleted' | 'gone' | 'changed'> {
@@ -124,7 +123,6 @@ export class FileArchiveStorage implements MovingArchive {
       if (!current) return 'gone';
       if (current.kind !== 'file' || current.dev !== expected.dev || current.ino !== expected.ino) return 'changed';
       await dir.remove(source.name);
-      await dir.sync();
       return 'deleted';
     } finally {
       await dir.close();
@@ -199,9 +197,35 @@ export class FileArchiveStorage implements MovingArchive {
     }
     try {
       await dir.remove(archived.name);
-      await dir.sync();
     } finally {
       await dir.close();
+    }
+  }
+
+  async flush(uris: string[]): Promise<void> {
+    const folders = new Map<string, FileLocation>();
+    for (const uri of uris) {
+      let location: FileLocation;
+      try {
+        location = this.archiveLocation(uri) ?? this.artifactLocation(uri);
+      } catch {
+        continue;
+      }
+      folders.set(`${location.base}/${location.dirs.join('/')}`, location);
+    }
+    for (const location of folders.values()) {
+      let dir: Directory;
+      try {
+        dir = await Directory.walk(location.base, location.dirs);
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT' || error instanceof UnsafePathError) continue;
+        throw error;
+      }
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     }
   }
 

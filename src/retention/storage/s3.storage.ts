@@ -169,23 +169,24 @@ export class S3ArchiveStorage implements MovingArchive {
     await this.options.client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }));
   }
 
+  /** S3 writes are durable once acknowledged. */
+  async flush(): Promise<void> {}
+
   async tempIdentity(): Promise<ArtifactIdentity | undefined> {
     return undefined;
   }
 
-  /** S3 has no temporary files; an interrupted multipart copy leaves an unfinished upload, aborted here. */
+  /**
+   * S3 has no temporary files; an interrupted multipart copy leaves an unfinished upload (invisible,
+   * but billed), aborted here. Best effort: a server that cannot list uploads must not hold recovery
+   * up — a bucket lifecycle rule (AbortIncompleteMultipartUpload) is the backstop.
+   */
   async removeTemp(uri: string): Promise<void> {
     const location = this.archiveLocation(uri) ?? this.artifactLocation(uri);
-    let uploads;
-    try {
-      uploads = await this.options.client.send(new ListMultipartUploadsCommand({ Bucket: location.bucket, Prefix: location.key }));
-    } catch (error) {
-      if (isNotImplemented(error)) return;
-      throw error;
-    }
-    for (const upload of uploads.Uploads ?? []) {
+    const uploads = await this.options.client.send(new ListMultipartUploadsCommand({ Bucket: location.bucket, Prefix: location.key })).catch(() => undefined);
+    for (const upload of uploads?.Uploads ?? []) {
       if (upload.Key !== location.key) continue;
-      await this.options.client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: upload.UploadId }));
+      await this.options.client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: upload.UploadId })).catch(() => undefined);
     }
   }
 
