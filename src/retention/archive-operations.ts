@@ -10,8 +10,11 @@ import { RetentionRepository } from './retention.repository';
 import { ARCHIVE_STORAGE, ArtifactExistsError, sameArtifact, type ArchiveStorage, type ArtifactIdentity, type MovingArchive } from './storage/archive-storage';
 import { UnsafePathError } from './storage/safe-fs';
 
-/** Items per transaction that takes artifact locks (each distinct artifact is one advisory lock). */
-const LOCK_CHUNK = 100;
+/**
+ * Items per transaction that takes artifact locks: each distinct artifact is one advisory lock, held to
+ * the commit, and PostgreSQL's lock table (max_locks_per_transaction × connections) is shared.
+ */
+const LOCK_CHUNK = 500;
 const PAGE = 500;
 
 export interface CopyPlan {
@@ -36,6 +39,24 @@ export type OriginalOutcome = 'deleted' | 'gone' | 'shared' | 'changed' | 'error
 export type RestoreOutcome = 'row_only' | 'in_place' | 'placed';
 
 const tempName = () => `.mr-${randomBytes(8).toString('hex')}.partial`;
+
+/** Splits items so that each part holds at most `limit` copies (each takes an artifact lock); items without a copy ride along. */
+function chunksOfCopies(items: MarkItem[], limit: number): MarkItem[][] {
+  const chunks: MarkItem[][] = [];
+  let current: MarkItem[] = [];
+  let copies = 0;
+  for (const item of items) {
+    if (item.copy && copies === limit) {
+      chunks.push(current);
+      current = [];
+      copies = 0;
+    }
+    current.push(item);
+    if (item.copy) copies++;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 
 /**
  * The crash-safe steps that move artifacts, each recorded in the retention journal before it is
@@ -69,6 +90,27 @@ export class ArchiveOperations {
       plans.map((plan) => ({ version_id: plan.versionId, artifact_uri: plan.artifactUri, artifact_key: plan.key, archive_uri: plan.archiveUri, temp_name: temps.get(plan.versionId)! })),
     );
     const released: number[] = [];
+    try {
+      await this.copyEach(mover, plans, entries, temps, results, released, signal);
+    } finally {
+      // The copies must survive a power cut before any version is marked archived (and its original deleted).
+      await mover.flush(plans.filter((plan) => results.get(plan.versionId)?.kind === 'copied').map((plan) => plan.archiveUri));
+    }
+    // Whatever was started for a failed copy is released (deleted unless referenced).
+    await this.journal.transition(released.map((id) => ({ id, state: 'release' as const })));
+    signal?.throwIfAborted();
+    return results;
+  }
+
+  private async copyEach(
+    mover: MovingArchive,
+    plans: CopyPlan[],
+    entries: Map<number, number>,
+    temps: Map<number, string>,
+    results: Map<number, CopyResult>,
+    released: number[],
+    signal?: AbortSignal,
+  ): Promise<void> {
     await forEachLimited(plans, this.concurrency, async (plan) => {
       const entryId = entries.get(plan.versionId)!;
       if (signal?.aborted) return;
@@ -82,12 +124,6 @@ export class ArchiveOperations {
         results.set(plan.versionId, error instanceof UnsafePathError ? { kind: 'unsafe', detail: error.detail } : { kind: 'failed', error });
       }
     });
-    // Whatever was started for a failed copy is released (deleted unless referenced).
-    await this.journal.transition(released.map((id) => ({ id, state: 'release' as const })));
-    signal?.throwIfAborted();
-    // The copies must survive a power cut before any version is marked archived (and its original deleted).
-    await mover.flush(plans.filter((plan) => results.get(plan.versionId)?.kind === 'copied').map((plan) => plan.archiveUri));
-    return results;
   }
 
   /**
@@ -100,9 +136,8 @@ export class ArchiveOperations {
   async markArchived(items: MarkItem[], now: Date, signal?: AbortSignal): Promise<{ archived: Set<number>; kept: Set<number> }> {
     const archived = new Set<number>();
     const kept = new Set<number>();
-    for (let start = 0; start < items.length; start += LOCK_CHUNK) {
+    for (const chunk of chunksOfCopies(items, LOCK_CHUNK)) {
       signal?.throwIfAborted();
-      const chunk = items.slice(start, start + LOCK_CHUNK);
       await this.retention.dataSource.transaction(async (manager) => {
         const copies = chunk.filter((item) => item.copy);
         const keys = [...new Set(copies.map((item) => item.copy!.key))];

@@ -27,7 +27,8 @@ export class RetentionController {
     summary: 'Apply the retention policy now (or preview it with dry_run)',
     description:
       'Keeps the newest N live versions of each model; of the older ones, pinned versions and versions with an active binding are kept too, and the rest are archived. ' +
-      'With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time.',
+      'With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time. ' +
+      'Artifacts are moved only from inside ARTIFACT_ROOTS; others are archived in the database only (reason outside_artifact_roots or unsafe_path), and an artifact a live version still uses is copied, not moved (shared_artifact).',
   })
   @ApiOkResponse({ type: RetentionReportDto })
   @ApiProblemResponses(400, 404, 409, 413, 415)
@@ -77,7 +78,7 @@ export class RetentionController {
       'A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
   })
   @ApiOkResponse({ type: VersionResponseDto })
-  @ApiProblemResponses(400, 404, 409)
+  @ApiProblemResponses(400, 404, 409, 503)
   restoreVersion(@Param() { id }: IdParamDto): Promise<VersionResponseDto> {
     return this.retention.restore(id);
   }

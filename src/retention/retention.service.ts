@@ -5,7 +5,6 @@ import { MetricService } from 'nestjs-otel';
 import type { ConfigType } from '@nestjs/config';
 import { ApplicationError, ConflictError, ResourceNotFoundError, ServiceUnavailableError } from '../common/errors/application.error';
 import { Clock } from '../common/clock';
-import { forEachLimited } from '../common/concurrency';
 import { retentionConfig } from '../config/retention.config';
 import { withTryAdvisoryLock } from '../database/dedicated-client';
 import { ModelsRepository } from '../models/models.repository';
@@ -337,15 +336,12 @@ export class RetentionService implements OnApplicationBootstrap {
     leaveInPlace: (item: BatchItem, reason: LeftInPlaceReason) => void,
   ): Promise<void> {
     if (!this.storage.movesArtifacts) return;
-    const mover = this.storage;
-    await forEachLimited(moving, this.config.archive.copyConcurrency, async (item) => {
-      try {
-        await mover.inspect(item.plan!.artifactUri);
-      } catch (error) {
-        if (error instanceof UnsafePathError) leaveInPlace(item, 'unsafe_path');
-        else fail(item, storageFailureReason(error));
-      }
-    });
+    const problems = await this.storage.inspect([...new Set(moving.map((item) => item.plan!.artifactUri))], this.config.archive.copyConcurrency);
+    for (const item of moving) {
+      const problem = problems.get(item.plan!.artifactUri);
+      if (problem instanceof UnsafePathError) leaveInPlace(item, 'unsafe_path');
+      else if (problem !== undefined) fail(item, storageFailureReason(problem));
+    }
     const inBatch = new Set(items.map((item) => item.version.id));
     const still = items.filter((item) => item.plan && !item.failed);
     const users = await this.retention.liveUsers([...new Set(still.map((item) => item.plan!.key))]);

@@ -36,8 +36,11 @@ export interface MovingArchive {
   legacyArchiveUriFor(artifactUri: string): string;
   /** Whether `uri` is a location inside this storage's archive. */
   owns(uri: string): boolean;
-  /** Read-only check that the artifact exists and is safe to move (dry runs). */
-  inspect(artifactUri: string): Promise<void>;
+  /**
+   * Read-only check (dry runs) that each artifact exists and is safe to move: for each URI, undefined,
+   * or the error a real run would meet (an UnsafePathError, a missing file or object, …).
+   */
+  inspect(artifactUris: string[], concurrency: number): Promise<Map<string, unknown>>;
   /** Copies the artifact to `archiveUri` (replacing only an unreferenced copy there); returns the original's identity. */
   copyToArchive(artifactUri: string, archiveUri: string, temp: string): Promise<ArtifactIdentity>;
   /** Deletes the original only if it is still the one archived (`expected`). */

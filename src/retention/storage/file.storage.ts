@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileUri, parseArtifactUri, type ArtifactRoot, type FileArtifactUri } from '../../common/artifacts/artifact-uri';
+import { forEachLimited } from '../../common/concurrency';
 import { ArchivedArtifactMissingError, ArtifactExistsError, ArtifactRoots, placementOf, versionSuffix, type ArtifactIdentity, type MovingArchive } from './archive-storage';
 import { Directory, UnsafePathError, type FileIdentity } from './safe-fs';
 
@@ -13,6 +14,8 @@ interface FileLocation {
   dirs: string[];
   name: string;
 }
+
+const folderKey = (location: FileLocation) => [location.base, ...location.dirs].join('\u0000');
 
 /**
  * Archives `file://` artifacts that are inside ARTIFACT_ROOTS into a folder (ARCHIVE_DIR), each
@@ -27,6 +30,11 @@ export class FileArchiveStorage implements MovingArchive {
   private readonly roots: ArtifactRoots<FileArtifactUri>;
   private readonly archiveSegments: string[];
   private readonly archivePrefix: string;
+  /**
+   * Archive folders opened by copies since the last flush (which syncs and closes them): a batch copies
+   * many artifacts into the same few folders of the archive, which only the service writes to.
+   */
+  private readonly openArchiveFolders = new Map<string, Promise<Directory>>();
 
   constructor(
     private readonly archiveDir: string,
@@ -56,15 +64,43 @@ export class FileArchiveStorage implements MovingArchive {
     return this.archiveLocation(uri) !== undefined;
   }
 
-  async inspect(artifactUri: string): Promise<void> {
-    const source = this.artifactLocation(artifactUri);
-    const dir = await Directory.walk(source.base, source.dirs);
-    try {
-      const { handle } = await dir.openFile(source.name);
-      await handle.close();
-    } finally {
-      await dir.close();
+  /** Walks each folder once (no symlink followed), then looks at each file in it without following it. */
+  async inspect(artifactUris: string[], concurrency: number): Promise<Map<string, unknown>> {
+    const problems = new Map<string, unknown>();
+    const byFolder = new Map<string, { location: FileLocation; uris: string[] }>();
+    for (const uri of artifactUris) {
+      let location: FileLocation;
+      try {
+        location = this.artifactLocation(uri);
+      } catch (error) {
+        problems.set(uri, error);
+        continue;
+      }
+      const folder = byFolder.get(folderKey(location)) ?? { location, uris: [] };
+      folder.uris.push(uri);
+      byFolder.set(folderKey(location), folder);
     }
+    await forEachLimited([...byFolder.values()], concurrency, async ({ location, uris }) => {
+      let dir: Directory;
+      try {
+        dir = await Directory.walk(location.base, location.dirs);
+      } catch (error) {
+        for (const uri of uris) problems.set(uri, error);
+        return;
+      }
+      try {
+        for (const uri of uris) {
+          const name = this.artifactLocation(uri).name;
+          const entry = await dir.lstatEntry(name);
+          if (!entry) problems.set(uri, Object.assign(new Error('no such file'), { code: 'ENOENT' }));
+          else if (entry.kind === 'symlink') problems.set(uri, new UnsafePathError(`"${name}" is a symbolic link`));
+          else if (entry.kind !== 'file') problems.set(uri, new UnsafePathError(`"${name}" is not a regular file`));
+        }
+      } finally {
+        await dir.close();
+      }
+    });
+    return problems;
   }
 
   async copyToArchive(artifactUri: string, archiveUri: string, temp: string): Promise<ArtifactIdentity> {
@@ -74,12 +110,7 @@ export class FileArchiveStorage implements MovingArchive {
     try {
       const { handle, identity } = await sourceDir.openFile(source.name);
       try {
-        const targetDir = await Directory.walk(target.base, target.dirs, { create: true, createBase: true });
-        try {
-          await this.linkOrCopy(sourceDir, source.name, handle, identity, targetDir, target.name, temp);
-        } finally {
-          await targetDir.close();
-        }
+        await this.linkOrCopy(sourceDir, source.name, handle, identity, await this.archiveFolder(target), target.name, temp);
       } finally {
         await handle.close();
       }
@@ -202,7 +233,27 @@ export class FileArchiveStorage implements MovingArchive {
     }
   }
 
+  /** The archive folder for a location (made if missing), kept open until the next flush. */
+  private archiveFolder(location: FileLocation): Promise<Directory> {
+    const key = folderKey(location);
+    let folder = this.openArchiveFolders.get(key);
+    if (!folder) {
+      folder = Directory.walk(location.base, location.dirs, { create: true, createBase: true });
+      this.openArchiveFolders.set(key, folder);
+      folder.catch(() => this.openArchiveFolders.delete(key));
+    }
+    return folder;
+  }
+
   async flush(uris: string[]): Promise<void> {
+    const open = new Map(this.openArchiveFolders);
+    this.openArchiveFolders.clear();
+    for (const pending of open.values()) {
+      const folder = await pending.catch(() => undefined);
+      if (!folder) continue;
+      await folder.sync();
+      await folder.close();
+    }
     const folders = new Map<string, FileLocation>();
     for (const uri of uris) {
       let location: FileLocation;
@@ -211,7 +262,7 @@ export class FileArchiveStorage implements MovingArchive {
       } catch {
         continue;
       }
-      folders.set(`${location.base}/${location.dirs.join('/')}`, location);
+      if (!open.has(folderKey(location))) folders.set(folderKey(location), location);
     }
     for (const location of folders.values()) {
       let dir: Directory;

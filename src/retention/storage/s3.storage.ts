@@ -12,6 +12,7 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { parseArtifactUri, s3Uri, type ArtifactRoot, type S3ArtifactUri } from '../../common/artifacts/artifact-uri';
+import { forEachLimited } from '../../common/concurrency';
 import {
   ArchivedArtifactMissingError,
   ArchiveRestorePendingError,
@@ -104,8 +105,16 @@ export class S3ArchiveStorage implements MovingArchive {
     return this.archiveLocation(uri) !== undefined;
   }
 
-  async inspect(artifactUri: string): Promise<void> {
-    await this.head(this.artifactLocation(artifactUri));
+  async inspect(artifactUris: string[], concurrency: number): Promise<Map<string, unknown>> {
+    const problems = new Map<string, unknown>();
+    await forEachLimited(artifactUris, concurrency, async (uri) => {
+      try {
+        await this.head(this.artifactLocation(uri));
+      } catch (error) {
+        problems.set(uri, error);
+      }
+    });
+    return problems;
   }
 
   async copyToArchive(artifactUri: string, archiveUri: string): Promise<ArtifactIdentity> {
