@@ -260,6 +260,10 @@ describe('artifact safety: the file archive under attack', () => {
     const rows = (await sut.db.query('SELECT id, archive_uri FROM model_versions WHERE id = ANY($1) ORDER BY id', [[versions[0].id, versions[1].id]])).rows;
     const [xCopy, yCopy] = rows.map((row: { archive_uri: string }) => row.archive_uri);
     await sut.http.put(`/versions/${versions[0].id}`).send({ archive_uri: xCopy }).expect(200);
+    // A pipeline replaying the registration may echo what it read back; nothing else.
+    const replay = { model_id: model.id, hash: versions[0].hash, version: versions[0].version, artifact_uri: versions[0].artifact_uri };
+    expect((await sut.http.post('/versions').send({ ...replay, archive_uri: xCopy }).expect(200)).body.id).toBe(versions[0].id);
+    expectProblem(await sut.http.post('/versions').send({ ...replay, archive_uri: yCopy }), 400, 'validation-error');
     expectProblem(await sut.http.put(`/versions/${versions[0].id}`).send({ archive_uri: yCopy }), 400, 'validation-error');
     expectProblem(await sut.http.put(`/versions/${versions[0].id}`).send({ archive_uri: null }), 400, 'validation-error');
 
