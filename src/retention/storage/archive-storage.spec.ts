@@ -1,6 +1,10 @@
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseArtifactRoots } from '../../common/artifacts/artifact-uri';
-import { prefixMapping, sameArtifact } from './archive-storage';
+import { ArtifactExistsError, prefixMapping, sameArtifact } from './archive-storage';
 import { FileArchiveStorage } from './file.storage';
 import { RecordOnlyStorage } from './none.storage';
 import { S3ArchiveStorage } from './s3.storage';
@@ -103,5 +107,51 @@ describe('S3ArchiveStorage copies (multipart above the single-copy limit)', () =
     const sut = new S3ArchiveStorage({ bucket: 'vault', keyPrefix: 'a/', storageClass: 'GLACIER', client, roots: roots('s3://models/'), multipartThresholdBytes: 100, partSizeBytes: 100 });
     await expect(sut.copyToArchive('s3://models/big.bin', 's3://vault/a/models/big.bin@v1')).rejects.toThrow('part failed');
     expect(sent[sent.length - 1]).toMatchObject({ name: 'AbortMultipartUploadCommand', input: { UploadId: 'u-1' } });
+  });
+});
+
+describe('FileArchiveStorage on real files', () => {
+  let base: string;
+  let sut: FileArchiveStorage;
+  const original = () => path.join(base, 'models', 'm', 'a.bin');
+  const uri = () => pathToFileURL(original()).href;
+
+  beforeEach(() => {
+    base = mkdtempSync(path.join(tmpdir(), 'mr-file-storage-'));
+    mkdirSync(path.join(base, 'models', 'm'), { recursive: true });
+    writeFileSync(original(), 'archived bytes');
+    sut = new FileArchiveStorage(path.join(base, 'archive'), roots(`${pathToFileURL(path.join(base, 'models')).href}/`));
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  it('deletes the original only if it is still the file that was archived, unchanged', async () => {
+    const archiveUri = sut.archiveUriFor(uri(), 1);
+    const identity = await sut.copyToArchive(uri(), archiveUri, '.t.partial');
+    await sut.flush([archiveUri]);
+
+    appendFileSync(original(), ' and more');
+    expect(await sut.deleteOriginal(uri(), identity)).toBe('changed');
+    writeFileSync(path.join(base, 'other.bin'), 'archived bytes');
+    renameSync(path.join(base, 'other.bin'), original());
+    expect(await sut.deleteOriginal(uri(), identity)).toBe('changed');
+    expect(readFileSync(original(), 'utf8')).toBe('archived bytes');
+
+    rmSync(original());
+    expect(await sut.deleteOriginal(uri(), identity)).toBe('gone');
+    await sut.placeFromArchive(archiveUri, uri(), '.r.partial');
+    // On one filesystem the archive copy is a hard link: it holds what the archived file held last.
+    expect(readFileSync(original(), 'utf8')).toBe('archived bytes and more');
+    const again = await sut.copyToArchive(uri(), sut.archiveUriFor(uri(), 2), '.t2.partial');
+    expect(await sut.deleteOriginal(uri(), again)).toBe('deleted');
+    expect(existsSync(original())).toBe(false);
+  });
+
+  it('never restores over an existing file', async () => {
+    const archiveUri = sut.archiveUriFor(uri(), 1);
+    await sut.copyToArchive(uri(), archiveUri, '.t.partial');
+    writeFileSync(original(), 'somebody else');
+    await expect(sut.placeFromArchive(archiveUri, uri(), '.r.partial')).rejects.toBeInstanceOf(ArtifactExistsError);
+    expect(readFileSync(original(), 'utf8')).toBe('somebody else');
+    expect(readdirSync(path.dirname(original()))).toEqual(['a.bin']);
   });
 });

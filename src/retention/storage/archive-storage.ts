@@ -7,6 +7,7 @@ export interface ArtifactIdentity {
   size: number;
   dev?: string;
   ino?: string;
+  mtime?: string;
   etag?: string;
 }
 

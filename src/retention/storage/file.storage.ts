@@ -152,7 +152,9 @@ export class FileArchiveStorage implements MovingArchive {
     try {
       const current = await dir.lstatEntry(source.name);
       if (!current) return 'gone';
-      if (current.kind !== 'file' || current.dev !== expected.dev || current.ino !== expected.ino) return 'changed';
+      // Only the file that was archived, unchanged: not one put in its place, nor the same one rewritten since.
+      const unchanged = current.dev === expected.dev && current.ino === expected.ino && current.size === expected.size && (expected.mtime === undefined || current.mtime === expected.mtime);
+      if (current.kind !== 'file' || !unchanged) return 'changed';
       await dir.remove(source.name);
       return 'deleted';
     } finally {
@@ -310,7 +312,7 @@ export class FileArchiveStorage implements MovingArchive {
     }
     try {
       const entry = await dir.lstatEntry(name);
-      return entry?.kind === 'file' ? { size: entry.size, dev: entry.dev, ino: entry.ino } : undefined;
+      return entry?.kind === 'file' ? { size: entry.size, dev: entry.dev, ino: entry.ino, mtime: entry.mtime } : undefined;
     } finally {
       await dir.close();
     }

@@ -22,14 +22,21 @@ export class UnsafePathError extends Error {
   }
 }
 
-/** Identity of a file: the same (device, inode) is the same file, whatever its name. */
+/** Identity of a file: the same (device, inode) is the same file, whatever its name; size and mtime say whether it was rewritten. */
 export interface FileIdentity {
   dev: string;
   ino: string;
   size: number;
+  /** Modification time in nanoseconds. */
+  mtime: string;
 }
 
-export const identityOf = (stats: BigIntStats): FileIdentity => ({ dev: stats.dev.toString(), ino: stats.ino.toString(), size: Number(stats.size) });
+export const identityOf = (stats: BigIntStats): FileIdentity => ({
+  dev: stats.dev.toString(),
+  ino: stats.ino.toString(),
+  size: Number(stats.size),
+  mtime: stats.mtimeNs.toString(),
+});
 export const sameFile = (a: Pick<FileIdentity, 'dev' | 'ino'> | undefined, b: Pick<FileIdentity, 'dev' | 'ino'> | undefined) =>
   a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 
