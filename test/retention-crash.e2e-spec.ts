@@ -97,7 +97,7 @@ class Lane {
       DEFAULT_RETENTION_COUNT: '1',
       RETENTION_BATCH_SIZE: '2',
       ARCHIVE_COPY_CONCURRENCY: '2',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     };
   }
 
@@ -163,11 +163,24 @@ class Lane {
     expect(await service.stop()).toBe(0);
   }
 
+  /**
+   * Starts the service and waits until it is ready. On this shared machine another process can take the
+   * port between choosing it and binding it (and answer for it): only our own "listening" line proves the
+   * port is ours; if it lost the port, start again on another.
+   */
   private async start(extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start({ ...this.env, ...extra }, { nodeArgs });
-    this.services.push(service);
-    await service.waitFor('/health/ready', 200, 60_000);
-    return service;
+    for (let attempt = 1; ; attempt++) {
+      const service = await ServiceProcess.start({ ...this.env, ...extra }, { nodeArgs });
+      this.services.push(service);
+      const listening = (line: Record<string, unknown>) => String(line.msg).startsWith('listening on');
+      const deadline = Date.now() + 60_000;
+      while (service.running && !service.logs.some(listening) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (service.logs.some(listening)) {
+        await service.waitFor('/health/ready', 200, 60_000);
+        return service;
+      }
+      if (service.running || attempt === 3) throw new Error(`the service did not start:\n${service.logText()}`);
+    }
   }
 
   /** An artifact file with known bytes. */
