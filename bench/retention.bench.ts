@@ -30,9 +30,9 @@ async function seed(server: Server): Promise<void> {
   await withClient(server, SEED_DB, async (client) => {
     await client.query(`INSERT INTO models (name, task, subject) SELECT 'bench-' || g, 'generation', 'general' FROM generate_series(1, $1) g`, [MODELS]);
     await client.query(
-      `INSERT INTO model_versions (model_id, hash, version, version_sort_key, artifact_uri, size_bytes, pinned, created_at)
+      `INSERT INTO model_versions (model_id, hash, version, version_sort_key, artifact_uri, artifact_key, size_bytes, pinned, created_at)
        SELECT m.id, md5(m.id || ':' || n) || md5(n || ':' || m.id), '1.0.' || n, lpad(n::text, 20, '0'),
-              'file://' || $2 || '/m' || m.id || '/v' || n || '.bin', 1000000 + n,
+              'file://' || $2 || '/m' || m.id || '/v' || n || '.bin', 'file://' || $2 || '/m' || m.id || '/v' || n || '.bin', 1000000 + n,
               (m.id % 20 = 0 AND n = 2), timestamptz '2026-01-01' + (n || ' hours')::interval
          FROM models m CROSS JOIN generate_series(1, $1) n`,
       [VERSIONS, ARTIFACTS],
@@ -92,6 +92,7 @@ async function measureMode(server: Server, storage: 'none' | 'file') {
     ...serviceDatabaseEnv(server, db),
     ARCHIVE_STORAGE: storage,
     ARCHIVE_DIR: path.join(WORK, 'archive'),
+    ARTIFACT_ROOTS: `file://${ARTIFACTS}/`,
     RETENTION_ENABLED: 'false',
     RETENTION_BATCH_SIZE: String(BATCH),
     DB_STATEMENT_TIMEOUT_MS: '0',

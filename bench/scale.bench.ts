@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       RETENTION_ENABLED: 'false',
       ARCHIVE_STORAGE: 'file',
       ARCHIVE_DIR: path.join(WORK, 'archive'),
+      ARTIFACT_ROOTS: `file://${ARTIFACTS}/`,
       DB_STATEMENT_TIMEOUT_MS: '0',
     });
     const rows: Record<string, string | number>[] = [];

@@ -6,24 +6,11 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import S3rver = require('s3rver');
 import { expectProblem } from './support/problem';
-import { create, makeModel, makeVersion, sha256 } from './support/factories';
-import { archivedIds } from './support/retention';
+import { sha256 } from './support/factories';
+import { archivedIds, modelWithArtifacts } from './support/retention';
 import { createTestApp, setEnv, type TestApp } from './support/test-app';
 
-/** Versions with distinct creation times, oldest first. */
-async function versionsWithArtifacts(sut: TestApp, artifacts: (string | null)[]) {
-  const model = await create(sut.http, '/models', makeModel());
-  const versions: Record<string, any>[] = [];
-  for (const [i, artifact_uri] of artifacts.entries()) {
-    versions.push(await create(sut.http, '/versions', makeVersion(model.id, { version: `2.${i}.0`, artifact_uri, size_bytes: 10 })));
-  }
-  await sut.db.query(
-    `UPDATE model_versions v SET created_at = '2026-02-01T00:00:00Z'::timestamptz + (o.n || ' minutes')::interval
-       FROM unnest($1::bigint[]) WITH ORDINALITY AS o(id, n) WHERE v.id = o.id`,
-    [versions.map((v) => v.id)],
-  );
-  return { model, versions };
-}
+const versionsWithArtifacts = (sut: TestApp, artifacts: (string | null)[]) => modelWithArtifacts(sut.http, sut.db, artifacts);
 
 describe('retention with the file archive', () => {
   let sut: TestApp;
@@ -33,7 +20,7 @@ describe('retention with the file archive', () => {
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'mr-file-archive-'));
     archiveDir = path.join(root, 'archive');
-    sut = await createTestApp('retention-file', { env: { ARCHIVE_STORAGE: 'file', ARCHIVE_DIR: archiveDir } });
+    sut = await createTestApp('retention-file', { env: { ARCHIVE_STORAGE: 'file', ARCHIVE_DIR: archiveDir, ARTIFACT_ROOTS: pathToFileURL(path.join(root, 'models')).href } });
   });
   afterAll(async () => {
     await sut.close();
@@ -46,33 +33,34 @@ describe('retention with the file archive', () => {
     writeFileSync(file, content);
     return pathToFileURL(file).href;
   };
-  const archivedPath = (artifactUri: string) => path.join(archiveDir, new URL(artifactUri).pathname);
+  /** Where the file archive keeps version `id`'s artifact: its path under ARCHIVE_DIR, suffixed with the version. */
+  const archivedPath = (artifactUri: string, id: number) => `${path.join(archiveDir, new URL(artifactUri).pathname)}@v${id}`;
 
-  it('moves artifacts into the archive folder, records archive_uri, and continues past a failed one', async () => {
+  it('moves artifacts into the archive folder, records archive_uri, records the ones outside the roots, and continues past a failed one', async () => {
     const uris = [artifact('a/v0.bin'), `file://${path.join(root, 'models', 'missing.bin')}`, null, 's3://elsewhere/v3.bin', artifact('a/v4.bin'), artifact('a/v5.bin'), artifact('a/v6.bin')];
     const { model, versions } = await versionsWithArtifacts(sut, uris);
 
     const response = await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
-    expect(response.body).toMatchObject({ status: 'partial', storage: 'file', totals: { archived: 2, failed: 2, kept: 3 } });
+    expect(response.body).toMatchObject({ status: 'partial', storage: 'file', totals: { archived: 3, failed: 1, kept: 3 } });
     const entry = response.body.models[0];
     expect(entry.archived).toEqual([
+      { version_id: versions[3].id, version: '2.3.0', artifact_uri: uris[3], archive_uri: null, artifact: 'recorded', reason: 'outside_artifact_roots' },
       { version_id: versions[2].id, version: '2.2.0', artifact_uri: null, archive_uri: null, artifact: 'none' },
-      { version_id: versions[0].id, version: '2.0.0', artifact_uri: uris[0], archive_uri: pathToFileURL(archivedPath(uris[0]!)).href, artifact: 'moved' },
+      { version_id: versions[0].id, version: '2.0.0', artifact_uri: uris[0], archive_uri: pathToFileURL(archivedPath(uris[0]!, versions[0].id)).href, artifact: 'moved' },
     ]);
-    expect(entry.failed.map((f: { version_id: number }) => f.version_id).sort()).toEqual([versions[1].id, versions[3].id].sort());
-    expect(entry.failed.find((f: { version_id: number }) => f.version_id === versions[3].id).error).toMatch(/only takes file:\/\//);
+    expect(entry.failed.map((f: { version_id: number }) => f.version_id)).toEqual([versions[1].id]);
     // Storage errors are reported by category: no server paths in the answer.
-    expect(entry.failed.find((f: { version_id: number }) => f.version_id === versions[1].id).error).toBe('not_found: the artifact does not exist');
+    expect(entry.failed[0].error).toBe('not_found: the artifact does not exist');
     expect(JSON.stringify(response.body)).not.toContain('ENOENT');
 
-    // The file moved; the failed versions are untouched and still live.
+    // The file moved; the failed version is untouched and still live.
     expect(existsSync(new URL(uris[0]!))).toBe(false);
-    expect(readFileSync(archivedPath(uris[0]!), 'utf8')).toBe('weights of a/v0.bin');
-    expect(await archivedIds(sut.db, model.id)).toEqual([versions[0].id, versions[2].id]);
+    expect(readFileSync(archivedPath(uris[0]!, versions[0].id), 'utf8')).toBe('weights of a/v0.bin');
+    expect(await archivedIds(sut.db, model.id)).toEqual([versions[0].id, versions[2].id, versions[3].id]);
 
     const run = await sut.http.get(`/retention/runs/${response.body.run_id}`).expect(200);
     expect(run.body.status).toBe('partial');
-    expect(run.body.failures).toHaveLength(2);
+    expect(run.body.failures).toHaveLength(1);
   });
 
   it('restores the artifact to its original place and removes the archived copy', async () => {
@@ -84,14 +72,14 @@ describe('retention with the file archive', () => {
     const restored = await sut.http.post(`/versions/${versions[0].id}/restore`).expect(200);
     expect(restored.body).toMatchObject({ archived_at: null, archive_uri: null, artifact_uri: uris[0] });
     expect(readFileSync(new URL(uris[0]), 'utf8')).toBe('original bytes');
-    expect(existsSync(archivedPath(uris[0]))).toBe(false);
+    expect(existsSync(archivedPath(uris[0], versions[0].id))).toBe(false);
   });
 
   it('refuses to restore when the archived copy is gone, and leaves the version archived', async () => {
     const uris = [artifact('c/v0.bin'), artifact('c/v1.bin'), artifact('c/v2.bin'), artifact('c/v3.bin')];
     const { model, versions } = await versionsWithArtifacts(sut, uris);
     await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
-    rmSync(archivedPath(uris[0]));
+    rmSync(archivedPath(uris[0], versions[0].id));
     expectProblem(await sut.http.post(`/versions/${versions[0].id}/restore`), 409, 'conflict');
     expect(await archivedIds(sut.db, model.id)).toEqual([versions[0].id]);
   });
@@ -100,11 +88,11 @@ describe('retention with the file archive', () => {
     const uris = [artifact('d/v0.bin'), artifact('d/v1.bin'), artifact('d/v2.bin'), artifact('d/v3.bin')];
     const { model, versions } = await versionsWithArtifacts(sut, uris);
     await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
-    expect(existsSync(archivedPath(uris[0]))).toBe(true);
+    expect(existsSync(archivedPath(uris[0], versions[0].id))).toBe(true);
     await sut.db.query("UPDATE model_versions SET archived_at = now() - interval '91 days' WHERE id = $1", [versions[0].id]);
     const response = await sut.http.post('/retention/apply').send({ model_id: model.id, purge: true }).expect(200);
     expect(response.body.totals.purged).toBe(1);
-    expect(existsSync(archivedPath(uris[0]))).toBe(false);
+    expect(existsSync(archivedPath(uris[0], versions[0].id))).toBe(false);
     expectProblem(await sut.http.get(`/versions/${versions[0].id}`), 404, 'not-found');
   });
 });
@@ -132,6 +120,7 @@ describe('retention with the S3 archive (against a local S3 server)', () => {
         ARCHIVE_KEY_PREFIX: 'archived/',
         S3_ENDPOINT: endpoint,
         S3_FORCE_PATH_STYLE: 'true',
+        ARTIFACT_ROOTS: 's3://models/',
       },
     });
   });
@@ -159,11 +148,11 @@ describe('retention with the S3 archive (against a local S3 server)', () => {
     const response = await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
     expect(response.body).toMatchObject({ status: 'partial', storage: 's3', totals: { archived: 1, failed: 1 } });
     expect(response.body.models[0].archived).toEqual([
-      { version_id: versions[0].id, version: '2.0.0', artifact_uri: uris[0], archive_uri: 's3://model-archive/archived/models/gpt/v0/model.bin', artifact: 'moved' },
+      { version_id: versions[0].id, version: '2.0.0', artifact_uri: uris[0], archive_uri: `s3://model-archive/archived/models/gpt/v0/model.bin@v${versions[0].id}`, artifact: 'moved' },
     ]);
     expect(response.body.models[0].failed[0]).toEqual({ version_id: versions[1].id, version: '2.1.0', error: 'not_found: the artifact does not exist' });
 
-    const archived = await head('model-archive', 'archived/models/gpt/v0/model.bin');
+    const archived = await head('model-archive', `archived/models/gpt/v0/model.bin@v${versions[0].id}`);
     expect(archived).toMatchObject({ StorageClass: 'GLACIER', ContentType: 'application/octet-stream', Metadata: { sha256: sha256('zero') } });
     expect(await head('models', 'gpt/v0/model.bin')).toBeUndefined();
     expect(await archivedIds(sut.db, model.id)).toEqual([versions[0].id]);
@@ -176,7 +165,7 @@ describe('retention with the S3 archive (against a local S3 server)', () => {
     await sut.http.post(`/versions/${versions[0].id}/restore`).expect(200);
     const body = await (await s3.send(new GetObjectCommand({ Bucket: 'models', Key: 'emb/v0/model.bin' }))).Body!.transformToString();
     expect(body).toBe('restore me');
-    expect(await head('model-archive', 'archived/models/emb/v0/model.bin')).toBeUndefined();
+    expect(await head('model-archive', `archived/models/emb/v0/model.bin@v${versions[0].id}`)).toBeUndefined();
     expect(await archivedIds(sut.db, model.id)).toEqual([]);
   });
 
@@ -185,8 +174,9 @@ describe('retention with the S3 archive (against a local S3 server)', () => {
     const { model, versions } = await versionsWithArtifacts(sut, uris);
     await sut.http.post('/retention/apply').send({ model_id: model.id }).expect(200);
     await sut.db.query("UPDATE model_versions SET archived_at = now() - interval '100 days' WHERE id = $1", [versions[0].id]);
+    expect(await head('model-archive', `archived/models/rr/v0/model.bin@v${versions[0].id}`)).toBeDefined();
     await sut.http.post('/retention/apply').send({ model_id: model.id, purge: true }).expect(200);
-    expect(await head('model-archive', 'archived/models/rr/v0/model.bin')).toBeUndefined();
+    expect(await head('model-archive', `archived/models/rr/v0/model.bin@v${versions[0].id}`)).toBeUndefined();
     const { rows } = await sut.db.query('SELECT id FROM model_versions WHERE id = $1', [versions[0].id]);
     expect(rows).toEqual([]);
   });

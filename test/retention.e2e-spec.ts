@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Clock } from '../src/common/clock';
 import { classifyVersions } from '../src/retention/retention-policy';
 import { RETENTION_LOCK_KEY } from '../src/retention/retention.service';
+import { RUN_LOCK_CLASS } from '../src/retention/run-session';
 import { expectProblem } from './support/problem';
 import { create, makeBinding, makeModel } from './support/factories';
 import { archivedIds, modelWithVersions } from './support/retention';
@@ -231,16 +232,31 @@ describe('retention (no archive storage: recorded in the database only)', () => 
     expectProblem(await sut.http.get('/retention/runs/999999'), 404, 'not-found');
   });
 
-  it('reports a run abandoned by a dead replica (no heartbeat for 10 minutes) as failed', async () => {
+  it('reports a run whose instance died (its session lock is gone) as abandoned at once, and records it at the next run', async () => {
     const { rows } = await sut.db.query(
-      `INSERT INTO retention_runs (trigger, storage, started_at, heartbeat_at) VALUES ('manual', 'none', now() - interval '1 hour', now() - interval '11 minutes') RETURNING id`,
+      `INSERT INTO retention_runs (trigger, storage, started_at, heartbeat_at) VALUES ('manual', 'none', now() - interval '1 minute', now()) RETURNING id`,
     );
     const run = await sut.http.get(`/retention/runs/${rows[0].id}`).expect(200);
-    expect(run.body).toMatchObject({ status: 'failed', error: expect.stringContaining('abandoned') });
+    expect(run.body).toMatchObject({ status: 'abandoned', error: expect.stringContaining('abandoned'), finished_at: expect.any(String) });
     // The next run records it.
     await sut.http.post('/retention/apply').send({ dry_run: true }).expect(200);
     const stored = await sut.db.query('SELECT status FROM retention_runs WHERE id = $1', [rows[0].id]);
-    expect(stored.rows[0].status).toBe('failed');
+    expect(stored.rows[0].status).toBe('abandoned');
+  });
+
+  it('a run whose session holds its lock reads running, however old its heartbeat', async () => {
+    const { rows } = await sut.db.query(
+      `INSERT INTO retention_runs (trigger, storage, started_at, heartbeat_at) VALUES ('manual', 'none', now() - interval '2 hours', now() - interval '1 hour') RETURNING id`,
+    );
+    await sut.db.query('SELECT pg_advisory_lock($1, $2::int)', [RUN_LOCK_CLASS, rows[0].id]);
+    try {
+      expect((await sut.http.get(`/retention/runs/${rows[0].id}`).expect(200)).body).toMatchObject({ status: 'running', error: null, finished_at: null });
+      await sut.http.post('/retention/apply').send({ dry_run: true }).expect(200);
+      expect((await sut.db.query('SELECT status FROM retention_runs WHERE id = $1', [rows[0].id])).rows[0].status).toBe('running');
+    } finally {
+      await sut.db.query('SELECT pg_advisory_unlock($1, $2::int)', [RUN_LOCK_CLASS, rows[0].id]);
+    }
+    expect((await sut.http.get(`/retention/runs/${rows[0].id}`).expect(200)).body.status).toBe('abandoned');
   });
 
   it('reads run records whose byte totals exceed 2^53 (approximately) instead of failing', async () => {

@@ -14,6 +14,7 @@ import { resolveParams, RESOLVE_SQL, type ResolveRequest } from '../../src/resol
 import { EXTREMES_SQL } from '../../src/stats/stats.repository';
 import { COUNTERS_SQL } from '../../src/database/registry-counters';
 import { parseSemVer, semverSortKey } from '../../src/versions/semver';
+import { artifactKey } from '../../src/common/artifacts/artifact-uri';
 import { INSERT_VERSION_SQL, insertVersionParams, versionListQuery } from '../../src/versions/versions.repository';
 
 const pool = new Pool({
@@ -81,7 +82,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   if (req.method === 'POST' && parts[0] === 'versions') {
     const body = await readBody(req);
-    const rows = await run(INSERT_VERSION_SQL, insertVersionParams({ ...body, version_sort_key: semverSortKey(parseSemVer(body.version)!) }));
+    const artifact_key = typeof body.artifact_uri === 'string' ? artifactKey(body.artifact_uri) : null;
+    const rows = await run(INSERT_VERSION_SQL, insertVersionParams({ ...body, artifact_key, version_sort_key: semverSortKey(parseSemVer(body.version)!) }));
     return send(res, rows[0] ? 201 : 200, rows[0] ?? {});
   }
   if (req.method === 'POST' && parts[0] === 'bindings') {

@@ -24,15 +24,16 @@ export async function seedCatalog(client: Client, size: CatalogSize, options: { 
   );
   await client.query(
     `INSERT INTO model_versions (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
-                                 artifact_uri, size_bytes, model_type, framework, created_at, labels)
+                                 artifact_uri, artifact_key, size_bytes, model_type, framework, created_at, labels)
      SELECT m.id, md5(m.id || ':' || n) || md5(n || ':' || m.id), '1.' || n || '.0',
             lpad('1', 16, '0') || '.' || lpad(n::text, 16, '0') || '.' || lpad('0', 16, '0') || '~',
             (ARRAY['us-east-1','eu-west-1','ap-south-1'])[1 + n % 3], (1 + n % 50) / 1000.0, 0.5 + (n % 50) / 100.0, n % 10 <> 0,
-            CASE WHEN $2::text IS NULL THEN 's3://bench-models/' || m.name || '/' || n || '/model.bin'
-                 ELSE 'file://' || $2 || '/m' || m.id || '/v' || n || '.bin' END,
+            a.uri, a.uri, -- these URIs are already in normalised form (their artifact_key)
             1000000 + n, 'llm', (ARRAY['pytorch','onnx'])[1 + n % 2], timestamptz '2026-01-01' + (m.id || ' seconds')::interval + (n || ' hours')::interval,
             jsonb_build_object('stage', CASE WHEN n % 5 = 0 THEN 'beta' ELSE 'ga' END, 'team', 't' || (m.id % 20))
        FROM models m CROSS JOIN generate_series(1, $1::int) n
+            CROSS JOIN LATERAL (SELECT CASE WHEN $2::text IS NULL THEN 's3://bench-models/' || m.name || '/' || n || '/model.bin'
+                                            ELSE 'file://' || $2 || '/m' || m.id || '/v' || n || '.bin' END AS uri) a
       WHERE m.name LIKE 'bench-model-%' AND substring(m.name from 13)::int BETWEEN $3 AND $4`,
     [size.versionsPerModel, options.artifactDir ?? null, start, end],
   );

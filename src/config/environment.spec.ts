@@ -61,6 +61,44 @@ describe('parseEnvironment', () => {
   });
 });
 
+describe('ARTIFACT_ROOTS', () => {
+  const problemsOf = (raw: Record<string, string>) => {
+    try {
+      parseEnvironment(raw);
+      return [];
+    } catch (error) {
+      return (error as InvalidEnvironmentError).problems;
+    }
+  };
+
+  it('is empty by default: the service moves nothing', () => {
+    expect(parseEnvironment({}).ARTIFACT_ROOTS).toEqual([]);
+  });
+
+  it('parses folders and names the bad entries', () => {
+    expect(parseEnvironment({ ARTIFACT_ROOTS: 'file:///srv/models', ARCHIVE_STORAGE: 'file' }).ARTIFACT_ROOTS).toEqual([
+      { scheme: 'file', prefix: 'file:///srv/models/', segments: ['srv', 'models'] },
+    ]);
+    expect(problemsOf({ ARTIFACT_ROOTS: 'file:///srv/%2e%2e/etc' })).toEqual([
+      'ARTIFACT_ROOTS must be a comma-separated list of file:///folder/ or s3://bucket/prefix/ URIs ("file:///srv/%2e%2e/etc" has a ".." segment) (got "file:///srv/%2e%2e/etc")',
+    ]);
+  });
+
+  it('must suit the archive storage and stay out of the archive', () => {
+    expect(problemsOf({ ARCHIVE_STORAGE: 'file', ARTIFACT_ROOTS: 's3://models/' })).toEqual([
+      'ARTIFACT_ROOTS must hold only file:/// roots when ARCHIVE_STORAGE is file (got s3://models/)',
+    ]);
+    expect(problemsOf({ ARCHIVE_STORAGE: 'file', ARCHIVE_DIR: '/srv/archive', ARTIFACT_ROOTS: 'file:///srv/archive/models' })).toEqual([
+      'ARTIFACT_ROOTS must not lie inside the archive (file:///srv/archive/models/)',
+    ]);
+    expect(problemsOf({ ARCHIVE_STORAGE: 's3', ARCHIVE_BUCKET: 'vault', ARTIFACT_ROOTS: 's3://vault/models/' })).toEqual([
+      'ARTIFACT_ROOTS must not lie inside the archive (s3://vault/models/)',
+    ]);
+    expect(problemsOf({ ARCHIVE_STORAGE: 's3', ARCHIVE_BUCKET: 'vault', ARCHIVE_KEY_PREFIX: 'archived/', ARTIFACT_ROOTS: 's3://vault/models/' })).toEqual([]);
+    expect(problemsOf({ ARCHIVE_STORAGE: 'none', ARTIFACT_ROOTS: 's3://models/,file:///srv/' })).toEqual([]);
+  });
+});
+
 describe('databaseConfigFrom', () => {
   it('uses the embedded server when POSTGRES_HOST is not set', () => {
     const sut = databaseConfigFrom(parseEnvironment({}), '/srv/app');

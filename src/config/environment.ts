@@ -3,7 +3,9 @@
  * with a single line naming every bad variable, instead of failing later on first use.
  */
 
+import * as path from 'node:path';
 import { validateCronExpression } from 'cron';
+import { fileUri, parseArtifactRoots, type ArtifactRoot } from '../common/artifacts/artifact-uri';
 
 type Raw = Record<string, string | undefined>;
 
@@ -100,6 +102,15 @@ const cron = (fallback: string): Spec<string> => ({
   },
 });
 
+const artifactRoots = (): Spec<ArtifactRoot[]> => ({
+  default: [],
+  describe: 'a comma-separated list of file:///folder/ or s3://bucket/prefix/ URIs',
+  parse(raw) {
+    const { roots, problems } = parseArtifactRoots(raw);
+    return problems.length > 0 ? new ParseError(`${this.describe} (${problems.join('; ')})`) : roots;
+  },
+});
+
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Every variable the service reads, with its default. The README's configuration table mirrors this. */
@@ -158,6 +169,7 @@ export const environmentSchema = {
   ARCHIVE_KEY_PREFIX: { ...optionalText(), default: '' } as Spec<string | undefined>,
   ARCHIVE_STORAGE_CLASS: oneOf(['GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'STANDARD'] as const, 'GLACIER'),
   ARCHIVE_COPY_CONCURRENCY: integer(1, 64, 8),
+  ARTIFACT_ROOTS: artifactRoots(),
   S3_ENDPOINT: optionalText(),
   S3_REGION: text('us-east-1'),
   S3_FORCE_PATH_STYLE: boolean(false),
@@ -200,6 +212,31 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
   if (parsed.ARCHIVE_STORAGE === 's3' && !parsed.ARCHIVE_BUCKET) {
     problems.push('ARCHIVE_BUCKET must be set when ARCHIVE_STORAGE is s3');
   }
+  problems.push(...artifactRootProblems(parsed));
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return parsed as Environment;
+}
+
+/**
+ * ARTIFACT_ROOTS must suit the archive storage (file roots for `file`, s3 roots for `s3`) and must not
+ * lie inside the archive, whose files belong to archived versions.
+ */
+function artifactRootProblems(parsed: Record<string, unknown>): string[] {
+  const roots = parsed.ARTIFACT_ROOTS as ArtifactRoot[] | undefined;
+  const storage = parsed.ARCHIVE_STORAGE as string | undefined;
+  if (!roots || roots.length === 0 || (storage !== 'file' && storage !== 's3')) return [];
+  const problems: string[] = [];
+  const foreign = roots.filter((root) => root.scheme !== storage);
+  if (foreign.length > 0) {
+    problems.push(`ARTIFACT_ROOTS must hold only ${storage === 'file' ? 'file:///' : 's3://'} roots when ARCHIVE_STORAGE is ${storage} (got ${foreign.map((r) => r.prefix).join(', ')})`);
+  }
+  const archive =
+    storage === 'file' && typeof parsed.ARCHIVE_DIR === 'string'
+      ? `${fileUri(path.resolve(parsed.ARCHIVE_DIR).split('/').filter((s) => s !== ''))}/`.replace(/\/\/$/, '/')
+      : storage === 's3' && typeof parsed.ARCHIVE_BUCKET === 'string'
+        ? `s3://${parsed.ARCHIVE_BUCKET}/${(parsed.ARCHIVE_KEY_PREFIX as string | undefined) ?? ''}`
+        : undefined;
+  const inside = archive ? roots.filter((root) => root.prefix.startsWith(archive)) : [];
+  if (inside.length > 0) problems.push(`ARTIFACT_ROOTS must not lie inside the archive (${inside.map((r) => r.prefix).join(', ')})`);
+  return problems;
 }

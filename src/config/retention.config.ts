@@ -17,6 +17,8 @@ export function retentionConfigFrom(env: Environment, cwd = process.cwd()) {
       keyPrefix: env.ARCHIVE_KEY_PREFIX ?? '',
       storageClass: env.ARCHIVE_STORAGE_CLASS,
       copyConcurrency: env.ARCHIVE_COPY_CONCURRENCY,
+      /** Where the service may move and delete artifacts (ARTIFACT_ROOTS); empty: nowhere. */
+      artifactRoots: env.ARTIFACT_ROOTS,
       s3: { endpoint: env.S3_ENDPOINT, region: env.S3_REGION, forcePathStyle: env.S3_FORCE_PATH_STYLE },
     },
   };

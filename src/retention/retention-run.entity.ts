@@ -2,13 +2,13 @@ import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const RUN_TRIGGERS = ['manual', 'scheduled'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
-export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'skipped'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'skipped', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** One retention run, manual or scheduled, dry or real. */
 @Entity({ name: 'retention_runs' })
 @Check('ck_retention_runs_trigger', `trigger IN ('manual', 'scheduled')`)
-@Check('ck_retention_runs_status', `status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')`)
+@Check('ck_retention_runs_status', `status IN ('running', 'succeeded', 'partial', 'failed', 'skipped', 'abandoned')`)
 @Check('ck_retention_runs_slot', `(trigger = 'scheduled') = (scheduled_for IS NOT NULL)`)
 @Index('uq_retention_runs_slot', { synchronize: false })
 @Index('ix_retention_runs_started', ['startedAt', 'id'])

@@ -27,7 +27,8 @@ export class RetentionController {
     summary: 'Apply the retention policy now (or preview it with dry_run)',
     description:
       'Keeps the newest N live versions of each model; of the older ones, pinned versions and versions with an active binding are kept too, and the rest are archived. ' +
-      'With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time.',
+      'With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time. ' +
+      'Artifacts are moved only from inside ARTIFACT_ROOTS; others are archived in the database only (reason outside_artifact_roots or unsafe_path), and an artifact a live version still uses is copied, not moved (shared_artifact).',
   })
   @ApiOkResponse({ type: RetentionReportDto, description: 'What the run kept, archived, purged or failed to archive (or would, in a dry run).' })
   @ApiProblemResponses(400, 404, 409, 413, 415)
@@ -79,7 +80,9 @@ export class RetentionController {
   @ApiOperation({
     operationId: 'restoreVersion',
     summary: 'Bring an archived (not yet purged) version back: artifact and row',
-    description: 'With archive storage, the artifact is copied back to artifact_uri first. A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
+    description:
+      'With archive storage, the archive copy is put back at the version\'s own artifact_uri first (only inside ARTIFACT_ROOTS). Nothing is ever overwritten: if something exists there, the answer is 409 artifact-exists and nothing changes. ' +
+      'A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.',
   })
   @ApiOkResponse({ type: VersionResponseDto, description: 'The restored, live version.' })
   @ApiProblemResponses(400, 404, 409)

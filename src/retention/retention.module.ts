@@ -6,7 +6,10 @@ import { retentionConfig } from '../config/retention.config';
 import { EventsModule } from '../events/events.module';
 import { ModelsModule } from '../models/models.module';
 import { VersionsModule } from '../versions/versions.module';
+import { ArchiveOperations } from './archive-operations';
 import { RetentionController } from './retention.controller';
+import { RetentionJournalEntity } from './retention-journal.entity';
+import { JournalRepository } from './retention-journal.repository';
 import { RetentionQueries } from './retention.queries';
 import { RetentionRepository } from './retention.repository';
 import { RetentionRunEntity } from './retention-run.entity';
@@ -15,27 +18,40 @@ import { RetentionService } from './retention.service';
 import { ARCHIVE_STORAGE, type ArchiveStorage } from './storage/archive-storage';
 import { FileArchiveStorage } from './storage/file.storage';
 import { RecordOnlyStorage } from './storage/none.storage';
+import { supportsDescriptorPaths } from './storage/safe-fs';
 import { createS3Client, S3ArchiveStorage } from './storage/s3.storage';
 
-export function createArchiveStorage(config: ConfigType<typeof retentionConfig>): ArchiveStorage {
+export async function createArchiveStorage(config: ConfigType<typeof retentionConfig>): Promise<ArchiveStorage> {
   const archive = config.archive;
   switch (archive.storage) {
     case 'file':
-      return new FileArchiveStorage(archive.dir);
+      // Walking paths without following symlinks needs /proc/self/fd (Linux): refuse to start without it.
+      if (archive.artifactRoots.length > 0 && !(await supportsDescriptorPaths())) {
+        throw new Error('ARCHIVE_STORAGE=file with ARTIFACT_ROOTS needs Linux (/proc/self/fd) to move files without following symbolic links');
+      }
+      return new FileArchiveStorage(archive.dir, archive.artifactRoots);
     case 's3':
-      return new S3ArchiveStorage({ bucket: archive.bucket!, keyPrefix: archive.keyPrefix, storageClass: archive.storageClass, client: createS3Client(archive.s3) });
+      return new S3ArchiveStorage({
+        bucket: archive.bucket!,
+        keyPrefix: archive.keyPrefix,
+        storageClass: archive.storageClass,
+        client: createS3Client(archive.s3),
+        roots: archive.artifactRoots,
+      });
     default:
       return new RecordOnlyStorage(archive.uriPrefix);
   }
 }
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RetentionRunEntity]), ModelsModule, VersionsModule, EventsModule],
+  imports: [TypeOrmModule.forFeature([RetentionRunEntity, RetentionJournalEntity]), ModelsModule, VersionsModule, EventsModule],
   controllers: [RetentionController],
   providers: [
     RetentionService,
     RetentionQueries,
     RetentionRepository,
+    JournalRepository,
+    ArchiveOperations,
     RetentionScheduler,
     Clock,
     { provide: ARCHIVE_STORAGE, inject: [retentionConfig.KEY], useFactory: createArchiveStorage },

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { artifactKey } from '../common/artifacts/artifact-uri';
 import { counter, readCounters } from '../database/registry-counters';
 import type { Queryable } from '../database/sql';
+import { ARTIFACT_LOCK_CLASS } from '../versions/versions.repository';
 import type { RunStatus, RunTrigger } from './retention-run.entity';
+import { RUN_IS_ALIVE, RunSession } from './run-session';
 
 export interface BatchModel {
   id: number;
@@ -21,6 +24,7 @@ export interface RankedVersion {
   aliased: boolean;
   has_active_binding: boolean;
   artifact_uri: string | null;
+  artifact_key: string | null;
   size_bytes: number | null;
 }
 
@@ -32,10 +36,12 @@ export interface PurgeCandidate {
   archived_at: Date;
 }
 
-export interface ArchivedRow {
+/** An archived version as restore sees it (locked). */
+export interface ArchivedVersionRow {
   id: number;
+  artifact_uri: string | null;
   archive_uri: string | null;
-  size_bytes: number | null;
+  archived_at: Date | null;
 }
 
 export interface RunRow {
@@ -78,14 +84,12 @@ const UNPROTECTED =
   `NOT v.pinned AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = v.id) ` +
   `AND NOT EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = v.id AND b.status = 'active')`;
 
-/** A run still marked running whose heartbeat is this old was abandoned by a replica that died. */
-export const ABANDONED_AFTER = '10 minutes';
-const ABANDONED_ERROR = 'abandoned: the instance running it stopped';
+const ABANDONED_ERROR = 'abandoned: the instance running it stopped (its session lock is gone)';
 
-/** A run whose replica died mid-run reads as failed once its heartbeat is old (closeAbandonedRuns records it on the next run). */
-const ABANDONED = `status = 'running' AND heartbeat_at < now() - interval '${ABANDONED_AFTER}'`;
+/** A run whose owner died reads as abandoned at once (closeAbandonedRuns records it). */
+const ABANDONED = `status = 'running' AND NOT ${RUN_IS_ALIVE}`;
 const RUN_COLUMNS =
-  `id, trigger, scheduled_for, CASE WHEN ${ABANDONED} THEN 'failed' ELSE status END AS status, dry_run, purge, model_id, retention_count, ` +
+  `id, trigger, scheduled_for, CASE WHEN ${ABANDONED} THEN 'abandoned' ELSE status END AS status, dry_run, purge, model_id, retention_count, ` +
   `storage, instance, started_at, heartbeat_at, CASE WHEN ${ABANDONED} THEN heartbeat_at ELSE finished_at END AS finished_at, duration_ms, ` +
   `models_count, kept_count, archived_count, archived_bytes, failed_count, purged_count, failures, ` +
   `CASE WHEN ${ABANDONED} THEN '${ABANDONED_ERROR}' ELSE error END AS error`;
@@ -111,10 +115,10 @@ export class RetentionRepository {
     );
     if (models.length === 0) return { models, versions: [] };
     const versions: RankedVersion[] = await this.dataSource.query(
-      `SELECT r.id, r.model_id, r.version, r.created_at, r.pinned, r.artifact_uri, r.size_bytes,
+      `SELECT r.id, r.model_id, r.version, r.created_at, r.pinned, r.artifact_uri, r.artifact_key, r.size_bytes,
               EXISTS (SELECT 1 FROM model_aliases a WHERE a.version_id = r.id) AS aliased,
               EXISTS (SELECT 1 FROM provider_bindings b WHERE b.version_id = r.id AND b.status = 'active') AS has_active_binding
-         FROM (SELECT v.id, v.model_id, v.version, v.created_at, v.pinned, v.artifact_uri, v.size_bytes,
+         FROM (SELECT v.id, v.model_id, v.version, v.created_at, v.pinned, v.artifact_uri, v.artifact_key, v.size_bytes,
                       row_number() OVER (PARTITION BY v.model_id ORDER BY v.created_at DESC, v.id DESC) AS rank
                  FROM model_versions v
                 WHERE v.archived_at IS NULL AND v.model_id = ANY($1::bigint[])) r
@@ -124,25 +128,69 @@ export class RetentionRepository {
     return { models, versions };
   }
 
+  /** Takes the artifacts' locks (sorted, so two transactions never wait on each other in a cycle). */
+  async lockArtifacts(keys: string[], manager: Queryable): Promise<void> {
+    if (keys.length === 0) return;
+    await manager.query(`SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) s`, [
+      ARTIFACT_LOCK_CLASS,
+      keys,
+    ]);
+  }
+
   /**
-   * Marks versions archived, in one transaction: each is locked first (so no binding can be activated
-   * or pin set meanwhile), then re-checked — still live, still unprotected — in a fresh statement that
-   * sees everything committed before the locks were granted. Returns the versions actually archived.
+   * Marks versions archived: each is locked first (so no binding can be activated or pin set
+   * meanwhile), then re-checked — still live, still unprotected — in a fresh statement that sees
+   * everything committed before the locks were granted. Returns the ids actually archived.
    */
-  async markArchived(entries: { id: number; archive_uri: string | null }[], now: Date): Promise<ArchivedRow[]> {
-    if (entries.length === 0) return [];
-    return this.dataSource.transaction(async (manager) => {
-      const ids = entries.map((e) => e.id);
-      await manager.query('SELECT id FROM model_versions WHERE id = ANY($1::bigint[]) AND archived_at IS NULL ORDER BY id FOR UPDATE', [ids]);
-      const [rows]: [ArchivedRow[], number] = await manager.query(
-        `UPDATE model_versions v SET archived_at = $3, archive_uri = e.archive_uri, updated_at = $3
-           FROM unnest($1::bigint[], $2::text[]) AS e(id, archive_uri)
-          WHERE v.id = e.id AND v.archived_at IS NULL AND ${UNPROTECTED}
-          RETURNING v.id, v.archive_uri, v.size_bytes`,
-        [ids, entries.map((e) => e.archive_uri), now],
-      );
-      return rows;
-    });
+  async markArchived(entries: { id: number; archive_uri: string | null }[], now: Date, manager: Queryable): Promise<Set<number>> {
+    if (entries.length === 0) return new Set();
+    const ids = entries.map((e) => e.id);
+    await manager.query('SELECT id FROM model_versions WHERE id = ANY($1::bigint[]) AND archived_at IS NULL ORDER BY id FOR UPDATE', [ids]);
+    const [rows]: [{ id: number }[], number] = await manager.query(
+      `UPDATE model_versions v SET archived_at = $3, archive_uri = e.archive_uri, updated_at = $3
+         FROM unnest($1::bigint[], $2::text[]) AS e(id, archive_uri)
+        WHERE v.id = e.id AND v.archived_at IS NULL AND ${UNPROTECTED}
+        RETURNING v.id`,
+      [ids, entries.map((e) => e.archive_uri), now],
+    );
+    return new Set(rows.map((row) => Number(row.id)));
+  }
+
+  /**
+   * Which of these artifacts a live version uses, with the version ids (excluded by the caller when
+   * they are about to be archived too). Versions whose key was never computed are compared by
+   * normalising their URI here, so none is missed.
+   */
+  async liveUsers(keys: string[], manager?: Queryable): Promise<Map<string, number[]>> {
+    const users = new Map<string, number[]>();
+    if (keys.length === 0) return users;
+    const rows: { id: number; artifact_key: string | null; artifact_uri: string }[] = await (manager ?? this.dataSource).query(
+      `SELECT id, artifact_key, artifact_uri FROM model_versions
+        WHERE archived_at IS NULL AND (artifact_key = ANY($1::text[]) OR (artifact_key IS NULL AND artifact_uri IS NOT NULL))`,
+      [keys],
+    );
+    const wanted = new Set(keys);
+    for (const row of rows) {
+      const key = row.artifact_key ?? artifactKey(row.artifact_uri);
+      if (!wanted.has(key)) continue;
+      const list = users.get(key);
+      if (list) list.push(Number(row.id));
+      else users.set(key, [Number(row.id)]);
+    }
+    return users;
+  }
+
+  /** Versions with an artifact but no key yet (written before keys existed, or by hand): up to `limit`. */
+  async unkeyedVersions(limit: number): Promise<{ id: number; artifact_uri: string }[]> {
+    return this.dataSource.query('SELECT id, artifact_uri FROM model_versions WHERE artifact_uri IS NOT NULL AND artifact_key IS NULL ORDER BY id LIMIT $1', [limit]);
+  }
+
+  async setArtifactKeys(entries: { id: number; key: string }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE model_versions v SET artifact_key = e.key FROM unnest($1::bigint[], $2::text[]) AS e(id, key) WHERE v.id = e.id AND v.artifact_key IS NULL`,
+      [entries.map((e) => e.id), entries.map((e) => e.key)],
+    );
   }
 
   /** Archived, unprotected versions archived before `cutoff`, oldest first, after the keyset cursor. */
@@ -161,30 +209,30 @@ export class RetentionRepository {
 
   /**
    * Purges versions in one transaction: locks them, keeps those still purgeable (archived before the
-   * cutoff, unprotected), lets `removeArchived` delete each one's archived object (false: keep the
-   * row), then deletes the rows (their inactive bindings go with them). Returns the versions purged.
+   * cutoff, unprotected) and deletes their rows, with their (inactive) bindings. The release of each
+   * archive copy is journaled by a trigger in the same transaction; the copy is deleted right after.
    */
-  async purge(ids: number[], cutoff: Date, removeArchived: (version: PurgeCandidate) => Promise<boolean>): Promise<PurgeCandidate[]> {
+  async purge(ids: number[], cutoff: Date): Promise<PurgeCandidate[]> {
     if (ids.length === 0) return [];
     return this.dataSource.transaction(async (manager) => {
       // The change feed reports these deletions as purges (see the events triggers).
       await manager.query(`SELECT set_config('model_registry.event_reason', 'purge', true)`);
       await manager.query('SELECT id FROM model_versions WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [ids]);
-      const purgeable: PurgeCandidate[] = await manager.query(
-        `SELECT v.id, v.model_id, v.version, v.archive_uri, v.archived_at FROM model_versions v
-          WHERE v.id = ANY($1::bigint[]) AND v.archived_at < $2 AND ${UNPROTECTED} ORDER BY v.archived_at, v.id`,
+      const [removed]: [PurgeCandidate[], number] = await manager.query(
+        `DELETE FROM model_versions v WHERE v.id = ANY($1::bigint[]) AND v.archived_at < $2 AND ${UNPROTECTED}
+         RETURNING v.id, v.model_id, v.version, v.archive_uri, v.archived_at`,
         [ids, cutoff],
       );
-      const removed: PurgeCandidate[] = [];
-      for (const version of purgeable) if (await removeArchived(version)) removed.push(version);
-      if (removed.length > 0) await manager.query('DELETE FROM model_versions WHERE id = ANY($1::bigint[])', [removed.map((v) => v.id)]);
-      return removed;
+      return removed.sort((a, b) => a.archived_at.getTime() - b.archived_at.getTime() || a.id - b.id);
     });
   }
 
-  /** Locks an archived version for restore; undefined when it does not exist. */
-  async lockVersion(id: number, manager: Queryable): Promise<{ id: number; artifact_uri: string | null; archive_uri: string | null; archived_at: Date | null } | undefined> {
-    const rows = await manager.query('SELECT id, artifact_uri, archive_uri, archived_at FROM model_versions WHERE id = $1 FOR UPDATE', [id]);
+  /** A version as restore sees it, locked in `manager`'s transaction when given; undefined when it does not exist. */
+  async archivedVersion(id: number, manager?: Queryable): Promise<ArchivedVersionRow | undefined> {
+    const rows = await (manager ?? this.dataSource).query(
+      `SELECT id, artifact_uri, archive_uri, archived_at FROM model_versions WHERE id = $1${manager ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
     return rows[0];
   }
 
@@ -194,6 +242,7 @@ export class RetentionRepository {
 
   // ---- runs
 
+  /** Records a run as running and holds its lock on the run's own session (see RunSession). */
   async startRun(run: {
     trigger: RunTrigger;
     scheduledFor?: Date;
@@ -203,21 +252,22 @@ export class RetentionRepository {
     retentionCount?: number;
     storage: string;
     instance: string;
-  }): Promise<number | undefined> {
-    const rows: { id: number }[] = await this.dataSource.query(
+  }): Promise<RunSession | undefined> {
+    return RunSession.start(
+      this.dataSource,
       `INSERT INTO retention_runs (trigger, scheduled_for, dry_run, purge, model_id, retention_count, storage, instance)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (scheduled_for) WHERE trigger = 'scheduled' DO NOTHING
        RETURNING id`,
       [run.trigger, run.scheduledFor ?? null, run.dryRun, run.purge, run.modelId ?? null, run.retentionCount ?? null, run.storage, run.instance],
     );
-    return rows[0]?.id;
   }
 
   async heartbeat(id: number): Promise<void> {
     await this.dataSource.query('UPDATE retention_runs SET heartbeat_at = now() WHERE id = $1', [id]);
   }
 
+  /** Records a run's outcome — unless it was already recorded as abandoned (it lost its session meanwhile). */
   async finishRun(id: number, status: RunStatus, counts: RunCounts, error?: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE retention_runs
@@ -225,7 +275,7 @@ export class RetentionRepository {
               duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
               models_count = $3, kept_count = $4, archived_count = $5, archived_bytes = $6, failed_count = $7, purged_count = $8,
               failures = $9::jsonb, error = $10
-        WHERE id = $1`,
+        WHERE id = $1 AND status = 'running'`,
       [
         id,
         status,
@@ -241,11 +291,12 @@ export class RetentionRepository {
     );
   }
 
-  /** Runs left "running" by a replica that died are marked failed, so they do not look alive forever. */
-  async closeAbandonedRuns(): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE retention_runs SET status = 'failed', finished_at = heartbeat_at, error = '${ABANDONED_ERROR}' WHERE ${ABANDONED}`,
+  /** Records runs left "running" by an instance that died as abandoned; returns their ids. */
+  async closeAbandonedRuns(): Promise<number[]> {
+    const [rows]: [{ id: number }[], number] = await this.dataSource.query(
+      `UPDATE retention_runs SET status = 'abandoned', finished_at = heartbeat_at, error = '${ABANDONED_ERROR}' WHERE ${ABANDONED} RETURNING id`,
     );
+    return rows.map((row) => Number(row.id));
   }
 
   async listRuns(limit: number, before?: { startedAt: string; id: number }): Promise<(RunRow & { sort_value: string })[]> {

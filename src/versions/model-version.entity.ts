@@ -24,6 +24,9 @@ import { ModelEntity } from '../models/model.entity';
 @Index('ix_model_versions_live_eval', { synchronize: false })
 @Index('ix_model_versions_live_cost', { synchronize: false })
 @Index('ix_model_versions_labels', { synchronize: false })
+@Index('ix_model_versions_artifact_key', { synchronize: false })
+@Index('ix_model_versions_archive_uri', { synchronize: false })
+@Index('ix_model_versions_unkeyed', { synchronize: false })
 export class ModelVersionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_model_versions' })
   id: number;
@@ -60,8 +63,16 @@ export class ModelVersionEntity {
   @Column({ name: 'artifact_uri', type: 'varchar', length: 2048, nullable: true })
   artifactUri: string | null;
 
+  /** Set by retention only (clients cannot write it): where the archived copy of the artifact is. */
   @Column({ name: 'archive_uri', type: 'varchar', length: 2048, nullable: true })
   archiveUri: string | null;
+
+  /**
+   * The normalised artifact URI (common/artifacts/artifact-uri.ts), written by the service: versions
+   * with equal keys share one artifact. Writing it takes the artifact's advisory lock (a trigger).
+   */
+  @Column({ name: 'artifact_key', type: 'text', nullable: true })
+  artifactKey: string | null;
 
   @Column({ name: 'size_bytes', type: 'bigint', nullable: true })
   sizeBytes: number | null;

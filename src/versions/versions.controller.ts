@@ -69,10 +69,10 @@ export class VersionsController {
   @ApiOperation({
     operationId: 'updateVersion',
     summary: 'Update some fields of a version (model_id, hash and version are immutable)',
-    description: 'Only the fields sent change; nullable fields are cleared with null. model_id, hash and version may be sent only with their current values. With If-Match, the update is made only if the version is unchanged since you read it.',
+    description: 'Only the fields sent change; nullable fields are cleared with null. model_id, hash and version may be sent only with their current values; archive_uri is set by retention only (a request may echo its current value); the artifact_uri of an archived version cannot change (409). With If-Match, the update is made only if the version is unchanged since you read it.',
   })
   @ApiOkResponse({ type: VersionResponseDto, description: 'The updated version.' })
-  @ApiProblemResponses(400, 404, 413, 415)
+  @ApiProblemResponses(400, 404, 409, 413, 415)
   updateVersion(@Param() { id }: IdParamDto, @Body() dto: UpdateVersionDto, @IfMatch() ifMatch?: string): Promise<VersionResponseDto> {
     return this.versions.update(id, dto, ifMatch);
   }

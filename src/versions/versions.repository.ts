@@ -38,7 +38,6 @@ export interface VersionFields {
   slo_ok?: boolean;
   pinned?: boolean;
   artifact_uri?: string | null;
-  archive_uri?: string | null;
   size_bytes?: number | null;
   model_type?: string | null;
   framework?: string | null;
@@ -47,12 +46,20 @@ export interface VersionFields {
   metadata?: Record<string, unknown>;
 }
 
-export interface NewVersion extends VersionFields {
+/** What an update writes: the client's fields, and the artifact's normalised key whenever artifact_uri is written. */
+export interface VersionChanges extends VersionFields {
+  artifact_key?: string | null;
+}
+
+export interface NewVersion extends VersionChanges {
   model_id: number;
   hash: string;
   version: string;
   version_sort_key: string;
 }
+
+/** Advisory lock class of artifact keys: pg_advisory_xact_lock(ARTIFACT_LOCK_CLASS, hashtext(key)), as the trigger on model_versions takes it. */
+export const ARTIFACT_LOCK_CLASS = 72184;
 
 export interface VersionFilter {
   model_id?: number;
@@ -79,14 +86,14 @@ const SORTS: SortAllowList = withDescending({
   cost_per_1k: { expression: "COALESCE(v.cost_per_1k, 'Infinity')", cast: 'numeric' },
 });
 
-const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
+const FIELD_COLUMNS: Record<keyof VersionChanges, string> = {
   region: 'region',
   cost_per_1k: 'cost_per_1k',
   eval_score: 'eval_score',
   slo_ok: 'slo_ok',
   pinned: 'pinned',
   artifact_uri: 'artifact_uri',
-  archive_uri: 'archive_uri',
+  artifact_key: 'artifact_key',
   size_bytes: 'size_bytes',
   model_type: 'model_type',
   framework: 'framework',
@@ -95,12 +102,16 @@ const FIELD_COLUMNS: Record<keyof VersionFields, string> = {
   metadata: 'metadata',
 };
 
-/** Inserts a version unless its (model_id, hash) or (model_id, version) exists; returns it, or nothing. */
+/**
+ * Inserts a version unless its (model_id, hash) or (model_id, version) exists; returns it, or nothing.
+ * archive_uri is the service's: a new version has none. Inserting an artifact_key takes the artifact's
+ * lock (trigger), so retention cannot decide the artifact is unshared while this registration commits.
+ */
 export const INSERT_VERSION_SQL = `INSERT INTO model_versions AS v
          (model_id, hash, version, version_sort_key, region, cost_per_1k, eval_score, slo_ok,
-          artifact_uri, archive_uri, size_bytes, model_type, framework, pinned, labels, source, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, $13, COALESCE($14, false),
-               COALESCE($15::jsonb, '{}'::jsonb), $16, COALESCE($17::jsonb, '{}'::jsonb))
+          artifact_uri, size_bytes, model_type, framework, pinned, labels, source, metadata, artifact_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, true), $9, $10, $11, $12, COALESCE($13, false),
+               COALESCE($14::jsonb, '{}'::jsonb), $15, COALESCE($16::jsonb, '{}'::jsonb), $17)
        ON CONFLICT DO NOTHING
        RETURNING ${VERSION_COLUMNS}`;
 
@@ -115,7 +126,6 @@ export function insertVersionParams(version: NewVersion): unknown[] {
     version.eval_score ?? null,
     version.slo_ok ?? null,
     version.artifact_uri ?? null,
-    version.archive_uri ?? null,
     version.size_bytes ?? null,
     version.model_type ?? null,
     version.framework ?? null,
@@ -123,6 +133,7 @@ export function insertVersionParams(version: NewVersion): unknown[] {
     version.labels === undefined ? null : JSON.stringify(version.labels),
     version.source ?? null,
     version.metadata === undefined ? null : JSON.stringify(version.metadata),
+    version.artifact_key ?? null,
   ];
 }
 
@@ -195,7 +206,15 @@ export class VersionsRepository {
   }
 
 
-  async update(id: number, changes: VersionFields, manager?: Queryable): Promise<VersionRow | undefined> {
+  /**
+   * Takes the artifact's lock for the caller's transaction — before any row lock, the order retention
+   * takes them in — so a version cannot start using an artifact retention is deciding about.
+   */
+  async lockArtifact(key: string, manager: Queryable): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ARTIFACT_LOCK_CLASS, key]);
+  }
+
+  async update(id: number, changes: VersionChanges, manager?: Queryable): Promise<VersionRow | undefined> {
     const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
     const set = setClause({ ...changes, labels: json(changes.labels), metadata: json(changes.metadata) }, FIELD_COLUMNS, 2);
     if (!set) return this.findById(id, manager);

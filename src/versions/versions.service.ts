@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
+import { artifactKey } from '../common/artifacts/artifact-uri';
+import { ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
 import { parseSelector } from '../common/labels/selector';
 import type { Page } from '../common/pagination/keyset';
@@ -12,12 +13,27 @@ import type { ListVersionsQueryDto } from './dto/list-versions-query.dto';
 import type { UpdateVersionDto } from './dto/update-version.dto';
 import { VersionResponseDto } from './dto/version-response.dto';
 import { parseSemVer, semverSortKey } from './semver';
-import { VersionsRepository, type VersionFields, type VersionRow } from './versions.repository';
+import { VersionsRepository, type VersionChanges, type VersionFields, type VersionRow } from './versions.repository';
 
 export interface RegisteredVersion {
   version: VersionResponseDto;
   /** False when an identical registration already existed (an idempotent replay). */
   created: boolean;
+}
+
+/** The client's fields, plus the artifact's normalised key whenever artifact_uri is written. */
+function changesOf(dto: VersionFieldsDto): VersionChanges {
+  const fields = fieldsOf(dto);
+  if (dto.artifact_uri === undefined) return fields;
+  return { ...fields, artifact_key: dto.artifact_uri === null ? null : artifactKey(dto.artifact_uri) };
+}
+
+/** archive_uri belongs to retention: a request may only echo the current value. */
+function assertArchiveUriUnchanged(sent: string | null | undefined, current: string | null): void {
+  if (sent === undefined || sent === current) return;
+  throw new RequestValidationError([
+    { field: 'archive_uri', message: `is set by the service when it archives the version and cannot be written (current value: ${JSON.stringify(current)})` },
+  ]);
 }
 
 function fieldsOf(dto: VersionFieldsDto): VersionFields {
@@ -28,7 +44,6 @@ function fieldsOf(dto: VersionFieldsDto): VersionFields {
     slo_ok: dto.slo_ok,
     pinned: dto.pinned,
     artifact_uri: dto.artifact_uri,
-    archive_uri: dto.archive_uri,
     size_bytes: dto.size_bytes,
     model_type: dto.model_type,
     framework: dto.framework,
@@ -52,10 +67,16 @@ export class VersionsService {
    */
   async register(dto: CreateVersionDto): Promise<RegisteredVersion> {
     const semver = parseSemVer(dto.version)!;
+    if (dto.archive_uri !== undefined && dto.archive_uri !== null) {
+      // Only a replay of an existing registration may echo its archive_uri.
+      const same = (await this.versions.findClashing(dto.model_id, dto.hash, dto.version)).find((row) => row.hash === dto.hash && row.version === dto.version);
+      assertArchiveUriUnchanged(dto.archive_uri, same?.archive_uri ?? null);
+      return { version: VersionResponseDto.fromRow(same!), created: false };
+    }
     // A clashing row can vanish (deleted) between the insert and the lookup; then insert again.
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await this.versions.insertIfAbsent({
-        ...fieldsOf(dto),
+        ...changesOf(dto),
         model_id: dto.model_id,
         hash: dto.hash,
         version: dto.version,
@@ -95,12 +116,23 @@ export class VersionsService {
     return this.versions.listPage({ ...filter, selector: selector === undefined ? undefined : parseSelector(selector) }, sort, limit, page_token, VersionResponseDto.fromRow);
   }
 
+  /**
+   * Partial update. Identity fields and archive_uri may only be echoed. An archived version's
+   * artifact_uri is fixed (its archive copy is restored there); a live version's may change, under the
+   * new artifact's lock, taken before the row lock as retention takes them.
+   */
   update(id: number, dto: UpdateVersionDto, ifMatch: string | undefined): Promise<VersionResponseDto> {
     return this.dataSource.transaction(async (manager) => {
+      const changes = changesOf(dto);
+      if (changes.artifact_key) await this.versions.lockArtifact(changes.artifact_key, manager);
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(VersionResponseDto.fromRow(current)));
       assertImmutableUnchanged({ model_id: dto.model_id, hash: dto.hash, version: dto.version }, { ...current });
-      const updated = await this.versions.update(id, fieldsOf(dto), manager);
+      assertArchiveUriUnchanged(dto.archive_uri, current.archive_uri);
+      if (current.archived_at !== null && dto.artifact_uri !== undefined && dto.artifact_uri !== current.artifact_uri) {
+        throw new ConflictError(`Version ${id} is archived: its artifact_uri cannot change (restore the version first).`, 'artifact_uri');
+      }
+      const updated = await this.versions.update(id, changes, manager);
       return VersionResponseDto.fromRow(updated!);
     });
   }

@@ -22,3 +22,18 @@ export async function archivedIds(db: Client, modelId: number): Promise<number[]
   const { rows } = await db.query('SELECT id FROM model_versions WHERE model_id = $1 AND archived_at IS NOT NULL ORDER BY id', [modelId]);
   return rows.map((row: { id: string | number }) => Number(row.id));
 }
+
+/** A model whose versions (oldest first, a minute apart) have these artifact URIs, registered via the API. */
+export async function modelWithArtifacts(http: TestAgent, db: Client, artifacts: (string | null)[], options: { start?: string } = {}) {
+  const model = await create(http, '/models', makeModel());
+  const versions: Record<string, any>[] = [];
+  for (const [i, artifact_uri] of artifacts.entries()) {
+    versions.push(await create(http, '/versions', makeVersion(model.id, { version: `2.${i}.0`, artifact_uri, size_bytes: 10 })));
+  }
+  await db.query(
+    `UPDATE model_versions v SET created_at = $2::timestamptz + (o.n || ' minutes')::interval
+       FROM unnest($1::bigint[]) WITH ORDINALITY AS o(id, n) WHERE v.id = o.id`,
+    [versions.map((v) => v.id), options.start ?? '2026-02-01T00:00:00Z'],
+  );
+  return { model, versions };
+}

@@ -22,6 +22,8 @@ export interface ProcessOptions {
   /** Run as this user (needs root). */
   uid?: number;
   gid?: number;
+  /** Go before the script (e.g. a test-only `--require`). */
+  nodeArgs?: string[];
 }
 
 /** The compiled service (built once by the global setup) running as a real process. */
@@ -35,7 +37,7 @@ export class ServiceProcess {
     env: Record<string, string>,
     options: ProcessOptions,
   ) {
-    this.child = spawn(process.execPath, [options.entry ?? process.env[TEST_ENV.builtApp]!], {
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? process.env[TEST_ENV.builtApp]!], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: options.cwd,
@@ -66,6 +68,11 @@ export class ServiceProcess {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The signal that ended the process (SIGKILL, …), or null. */
+  get exitSignal(): NodeJS.Signals | null {
+    return this.child.signalCode;
   }
 
   get running(): boolean {

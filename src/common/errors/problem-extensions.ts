@@ -53,6 +53,18 @@ export class ConflictExtensions {
 
   @ApiPropertyOptional({ description: 'Restoring a version: the artifact is in cold storage and a restore has been requested; retry later.', example: true })
   restore_pending?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Restoring a version: why the service will not write its artifact back.',
+    enum: ['outside_artifact_roots', 'unsafe_path', 'foreign_archive_uri'],
+    example: 'outside_artifact_roots',
+  })
+  reason?: 'outside_artifact_roots' | 'unsafe_path' | 'foreign_archive_uri';
+}
+
+export class ArtifactExistsExtensions {
+  @ApiProperty({ description: 'The version whose artifact_uri is already taken.', type: 'integer', example: 12 })
+  version_id: number;
 }
 
 export class PreconditionFailedExtensions {
@@ -88,6 +100,7 @@ export class ServiceUnavailableExtensions {
 export const PROBLEM_EXTENSIONS = {
   'not-found': NotFoundExtensions,
   conflict: ConflictExtensions,
+  'artifact-exists': ArtifactExistsExtensions,
   'precondition-failed': PreconditionFailedExtensions,
   'service-unavailable': ServiceUnavailableExtensions,
 } as const satisfies Partial<Record<ProblemCode, abstract new () => object>>;

@@ -53,6 +53,12 @@ export const PROBLEM_TYPES = {
     title: 'Conflict',
     description: 'The request conflicts with the current state of the registry, e.g. a duplicate name or a resource still in use.',
   },
+  'artifact-exists': {
+    status: 409,
+    title: 'Artifact exists',
+    description:
+      "Restoring the version would write its artifact where something already exists (at its artifact_uri): the service never overwrites. Nothing was changed. Move what is there away and retry.",
+  },
   'precondition-failed': {
     status: 412,
     title: 'Precondition failed',

@@ -23,11 +23,20 @@ export class ArchivedVersionDto {
   @ApiProperty({ nullable: true, type: String, example: 'archive://models/gpt/1.1.0/model.bin' })
   archive_uri: string | null;
   @ApiProperty({
-    enum: ['moved', 'recorded', 'none'],
-    description: 'moved: copied to archive storage and removed from its original place; recorded: no archive storage is configured, so the archive is recorded in the database only and the artifact was left in place; none: the version has no artifact.',
+    enum: ['moved', 'copied', 'recorded', 'none'],
+    description:
+      'moved: copied to the archive and removed from its original place; copied: copied to the archive and left in place because live versions (of any model) still use it (reason shared_artifact; it is deleted once none does); ' +
+      'recorded: archived in the database only and the artifact left untouched — no archive storage is configured, or see reason; none: the version has no artifact.',
   })
   artifact: string;
-  @ApiPropertyOptional({ description: 'Set when the copy is archived but the original could not be deleted.', example: 'AccessDenied: …' })
+  @ApiPropertyOptional({
+    enum: ['outside_artifact_roots', 'unsafe_path', 'shared_artifact'],
+    description:
+      'Why the artifact was left where it is: outside_artifact_roots — its URI is not inside ARTIFACT_ROOTS (the service never touches it); unsafe_path — its URI has a "..", an encoded slash or a NUL byte, or its path holds a symbolic link; shared_artifact — live versions still use it.',
+    example: 'outside_artifact_roots',
+  })
+  reason?: string;
+  @ApiPropertyOptional({ description: 'Set when the version is archived but its original could not be deleted (yet), or was replaced after it was copied and left alone.', example: 'archived; the original could not be deleted yet (the next run retries)' })
   warning?: string;
 }
 

@@ -16,7 +16,10 @@ export class RetentionRunDto {
   trigger: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'The cron slot of a scheduled run.' })
   scheduled_for: string | null;
-  @ApiProperty({ enum: RUN_STATUSES, description: 'skipped: another run held the lock; failed: an error stopped it (see error).' })
+  @ApiProperty({
+    enum: RUN_STATUSES,
+    description: 'skipped: another run held the lock; failed: an error stopped it (see error); abandoned: the instance running it stopped (its session lock is gone) — the next run completes or reverts what it left.',
+  })
   status: string;
   @ApiProperty()
   dry_run: boolean;

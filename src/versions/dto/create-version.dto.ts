@@ -38,12 +38,26 @@ export class VersionFieldsDto {
   @IsBoolean({ message: 'must be true or false' })
   pinned?: boolean;
 
-  @ApiPropertyOptional({ description: 'Absolute URI of the model artifact (s3://, gs://, file://, https://, …).', example: 's3://models/gpt-4-turbo/v1.0.0/model.bin', maxLength: 2048, nullable: true, type: String })
+  @ApiPropertyOptional({
+    description:
+      'Absolute URI of the model artifact (s3://, gs://, file://, https://, …). Any URI is recorded; retention moves only artifacts inside ARTIFACT_ROOTS. Cannot change while the version is archived (409).',
+    example: 's3://models/gpt-4-turbo/v1.0.0/model.bin',
+    maxLength: 2048,
+    nullable: true,
+    type: String,
+  })
   @IsOptional()
   @IsAbsoluteUri()
   artifact_uri?: string | null;
 
-  @ApiPropertyOptional({ description: 'Absolute URI of the archived artifact; normally set by retention.', example: 'glacier://model-archive/gpt-4-turbo/v1.0.0/model.bin', maxLength: 2048, nullable: true, type: String })
+  @ApiPropertyOptional({
+    description:
+      'Read-only: where retention put the archived copy of the artifact. A request may only echo the current value (null for a new version); any other value is a 400.',
+    example: null,
+    maxLength: 2048,
+    nullable: true,
+    type: String,
+  })
   @IsOptional()
   @IsAbsoluteUri()
   archive_uri?: string | null;

@@ -33,7 +33,7 @@ export class VersionResponseDto {
   @ApiProperty({ example: 's3://models/gpt-4-turbo/v1.0.0/model.bin', nullable: true, type: String })
   artifact_uri: string | null;
 
-  @ApiProperty({ example: null, nullable: true, type: String })
+  @ApiProperty({ description: 'Where retention put the archived copy of the artifact (set by the service only); null while live, and for an artifact archived in the database only.', example: null, nullable: true, type: String })
   archive_uri: string | null;
 
   @ApiProperty({ example: 5368709120, nullable: true, type: 'integer' })

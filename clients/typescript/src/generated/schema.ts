@@ -447,7 +447,7 @@ export interface paths {
         put?: never;
         /**
          * Apply the retention policy now (or preview it with dry_run)
-         * @description Keeps the newest N live versions of each model; of the older ones, pinned versions and versions with an active binding are kept too, and the rest are archived. With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time.
+         * @description Keeps the newest N live versions of each model; of the older ones, pinned versions and versions with an active binding are kept too, and the rest are archived. With purge, versions archived more than RETENTION_PURGE_DAYS ago are deleted. Applying twice changes nothing the second time. Artifacts are moved only from inside ARTIFACT_ROOTS; others are archived in the database only (reason outside_artifact_roots or unsafe_path), and an artifact a live version still uses is copied, not moved (shared_artifact).
          */
         post: operations["applyRetention"];
         delete?: never;
@@ -574,7 +574,7 @@ export interface paths {
         get: operations["getVersion"];
         /**
          * Update some fields of a version (model_id, hash and version are immutable)
-         * @description Only the fields sent change; nullable fields are cleared with null. model_id, hash and version may be sent only with their current values. With If-Match, the update is made only if the version is unchanged since you read it.
+         * @description Only the fields sent change; nullable fields are cleared with null. model_id, hash and version may be sent only with their current values; archive_uri is set by retention only (a request may echo its current value); the artifact_uri of an archived version cannot change (409). With If-Match, the update is made only if the version is unchanged since you read it.
          */
         put: operations["updateVersion"];
         post?: never;
@@ -599,7 +599,7 @@ export interface paths {
         put?: never;
         /**
          * Bring an archived (not yet purged) version back: artifact and row
-         * @description With archive storage, the artifact is copied back to artifact_uri first. A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.
+         * @description With archive storage, the archive copy is put back at the version's own artifact_uri first (only inside ARTIFACT_ROOTS). Nothing is ever overwritten: if something exists there, the answer is 409 artifact-exists and nothing changes. A Glacier object must be restored by S3 first: the answer is then 409 with restore_pending, and S3 has been asked to restore it.
          */
         post: operations["restoreVersion"];
         delete?: never;
@@ -658,15 +658,71 @@ export interface components {
             /** @example archive://models/gpt/1.1.0/model.bin */
             archive_uri: string | null;
             /**
-             * @description moved: copied to archive storage and removed from its original place; recorded: no archive storage is configured, so the archive is recorded in the database only and the artifact was left in place; none: the version has no artifact.
+             * @description moved: copied to the archive and removed from its original place; copied: copied to the archive and left in place because live versions (of any model) still use it (reason shared_artifact; it is deleted once none does); recorded: archived in the database only and the artifact left untouched — no archive storage is configured, or see reason; none: the version has no artifact.
              * @enum {string}
              */
-            artifact: "moved" | "recorded" | "none";
+            artifact: "moved" | "copied" | "recorded" | "none";
             /**
-             * @description Set when the copy is archived but the original could not be deleted.
-             * @example AccessDenied: …
+             * @description Why the artifact was left where it is: outside_artifact_roots — its URI is not inside ARTIFACT_ROOTS (the service never touches it); unsafe_path — its URI has a "..", an encoded slash or a NUL byte, or its path holds a symbolic link; shared_artifact — live versions still use it.
+             * @example outside_artifact_roots
+             * @enum {string}
+             */
+            reason?: "outside_artifact_roots" | "unsafe_path" | "shared_artifact";
+            /**
+             * @description Set when the version is archived but its original could not be deleted (yet), or was replaced after it was copied and left alone.
+             * @example archived; the original could not be deleted yet (the next run retries)
              */
             warning?: string;
+        };
+        /**
+         * Artifact exists
+         * @description Restoring the version would write its artifact where something already exists (at its artifact_uri): the service never overwrites. Nothing was changed. Move what is there away and retry. (problem type `/problems/artifact-exists`)
+         */
+        ArtifactExistsProblem: {
+            /**
+             * @description URI reference identifying the problem type; GET it for documentation.
+             * @example /problems/artifact-exists
+             * @enum {string}
+             */
+            type: "/problems/artifact-exists";
+            /**
+             * @description Short summary of the problem type.
+             * @example Artifact exists
+             */
+            title: string;
+            /**
+             * @description HTTP status code.
+             * @example 409
+             * @enum {integer}
+             */
+            status: 409;
+            /**
+             * @description Explanation specific to this occurrence.
+             * @example eval_score: must be a number from 0 to 1
+             */
+            detail: string;
+            /**
+             * @description The request path this problem occurred on.
+             * @example /versions
+             */
+            instance: string;
+            /**
+             * @description Machine-readable problem code. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            code: "artifact-exists";
+            /**
+             * @description Request id (also in the X-Request-Id header); quote it when reporting a problem.
+             * @example 6f1c1f0e-8a54-4b43-9a53-9bd1b1f6c3a7
+             */
+            request_id: string;
+            /** @description Field-level errors: every invalid field of a validation error, the field a conflict or constraint is about. */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description The version whose artifact_uri is already taken.
+             * @example 12
+             */
+            version_id: number;
         };
         /**
          * Bad request
@@ -915,8 +971,7 @@ export interface components {
              */
             instance: string;
             /**
-             * @description Machine-readable problem code.
-             * @example conflict
+             * @description Machine-readable problem code. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
             code: "conflict";
@@ -952,6 +1007,12 @@ export interface components {
              * @example true
              */
             restore_pending?: boolean;
+            /**
+             * @description Restoring a version: why the service will not write its artifact back.
+             * @example outside_artifact_roots
+             * @enum {string}
+             */
+            reason?: "outside_artifact_roots" | "unsafe_path" | "foreign_archive_uri";
         };
         /**
          * Data constraint violated
@@ -1159,13 +1220,13 @@ export interface components {
              */
             pinned?: boolean;
             /**
-             * @description Absolute URI of the model artifact (s3://, gs://, file://, https://, …).
+             * @description Absolute URI of the model artifact (s3://, gs://, file://, https://, …). Any URI is recorded; retention moves only artifacts inside ARTIFACT_ROOTS. Cannot change while the version is archived (409).
              * @example s3://models/gpt-4-turbo/v1.0.0/model.bin
              */
             artifact_uri?: string | null;
             /**
-             * @description Absolute URI of the archived artifact; normally set by retention.
-             * @example glacier://model-archive/gpt-4-turbo/v1.0.0/model.bin
+             * @description Read-only: where retention put the archived copy of the artifact. A request may only echo the current value (null for a new version); any other value is a 400.
+             * @example null
              */
             archive_uri?: string | null;
             /**
@@ -2029,7 +2090,7 @@ export interface components {
              * @example validation-error
              * @enum {string}
              */
-            code: "validation-error" | "malformed-request" | "constraint-violation" | "unauthorized" | "forbidden" | "not-found" | "route-not-found" | "method-not-allowed" | "not-acceptable" | "conflict" | "precondition-failed" | "cursor-expired" | "payload-too-large" | "unsupported-media-type" | "too-many-requests" | "bad-request" | "internal-error" | "service-unavailable";
+            code: "validation-error" | "malformed-request" | "constraint-violation" | "unauthorized" | "forbidden" | "not-found" | "route-not-found" | "method-not-allowed" | "not-acceptable" | "conflict" | "artifact-exists" | "precondition-failed" | "cursor-expired" | "payload-too-large" | "unsupported-media-type" | "too-many-requests" | "bad-request" | "internal-error" | "service-unavailable";
             /**
              * @description The HTTP status it comes with.
              * @example 400
@@ -2188,7 +2249,7 @@ export interface components {
              * @description How the last real run ended.
              * @enum {string|null}
              */
-            last_run_status: "succeeded" | "partial" | "failed" | "skipped" | null;
+            last_run_status: "succeeded" | "partial" | "failed" | "skipped" | "abandoned" | null;
         };
         RetentionPolicy: {
             default_retention_count: number;
@@ -2238,10 +2299,10 @@ export interface components {
              */
             scheduled_for: string | null;
             /**
-             * @description skipped: another run held the lock; failed: an error stopped it (see error).
+             * @description skipped: another run held the lock; failed: an error stopped it (see error); abandoned: the instance running it stopped (its session lock is gone) — the next run completes or reverts what it left.
              * @enum {string}
              */
-            status: "running" | "succeeded" | "partial" | "failed" | "skipped";
+            status: "running" | "succeeded" | "partial" | "failed" | "skipped" | "abandoned";
             dry_run: boolean;
             purge: boolean;
             model_id: number | null;
@@ -2728,13 +2789,13 @@ export interface components {
              */
             pinned?: boolean;
             /**
-             * @description Absolute URI of the model artifact (s3://, gs://, file://, https://, …).
+             * @description Absolute URI of the model artifact (s3://, gs://, file://, https://, …). Any URI is recorded; retention moves only artifacts inside ARTIFACT_ROOTS. Cannot change while the version is archived (409).
              * @example s3://models/gpt-4-turbo/v1.0.0/model.bin
              */
             artifact_uri?: string | null;
             /**
-             * @description Absolute URI of the archived artifact; normally set by retention.
-             * @example glacier://model-archive/gpt-4-turbo/v1.0.0/model.bin
+             * @description Read-only: where retention put the archived copy of the artifact. A request may only echo the current value (null for a new version); any other value is a 400.
+             * @example null
              */
             archive_uri?: string | null;
             /**
@@ -2900,7 +2961,10 @@ export interface components {
             pinned: boolean;
             /** @example s3://models/gpt-4-turbo/v1.0.0/model.bin */
             artifact_uri: string | null;
-            /** @example null */
+            /**
+             * @description Where retention put the archived copy of the artifact (set by the service only); null while live, and for an artifact archived in the database only.
+             * @example null
+             */
             archive_uri: string | null;
             /** @example 5368709120 */
             size_bytes: number | null;
@@ -2975,7 +3039,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["ConflictProblem"];
+                "application/problem+json": components["schemas"]["ConflictProblem"] | components["schemas"]["ArtifactExistsProblem"];
             };
         };
         /** @description The credentials do not allow this operation */
@@ -4394,6 +4458,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
