@@ -6,6 +6,6 @@ import { EventsService } from './events.service';
 @Module({
   controllers: [EventsController],
   providers: [EventsService, EventsRepository],
-  exports: [EventsService],
+  exports: [EventsService, EventsRepository],
 })
 export class EventsModule {}
