@@ -35,8 +35,9 @@ export interface OutgoingMessage {
 }
 
 class BlockedAddressError extends Error {
-  constructor(host: string, verdict: AddressVerdict) {
-    super(`blocked: ${host === verdict.address ? '' : `${host} resolves to `}${describeVerdict(verdict)}`);
+  /** `hostname`: the name that resolved to the address (none for an IP address in the URL). */
+  constructor(verdict: AddressVerdict, hostname?: string) {
+    super(`blocked: ${hostname ? `${hostname} resolves to ` : ''}${describeVerdict(verdict)}`);
   }
 }
 
@@ -102,7 +103,7 @@ export class WebhookSender implements OnModuleDestroy {
         const addresses = options.family === 4 || options.family === 6 ? all.filter((entry) => entry.family === options.family) : all;
         if (!this.config.allowPrivateNetworks) {
           const blocked = addresses.map((entry) => judgeAddress(entry.address)).find((verdict) => !verdict.allowed);
-          if (blocked) return callback(new BlockedAddressError(hostname, blocked), '', 0);
+          if (blocked) return callback(new BlockedAddressError(blocked, hostname), '', 0);
         }
         if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' }), '', 0);
         if (options.all) return (callback as unknown as (error: null, addresses: { address: string; family: number }[]) => void)(null, addresses);
@@ -135,7 +136,7 @@ export class WebhookSender implements OnModuleDestroy {
       if (!this.config.allowPrivateNetworks) {
         if (url.protocol !== 'https:') return fail(Object.assign(new Error('plain http is refused (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)'), { code: 'EPROTO' }));
         const verdict = isIpLiteral(url.hostname) ? judgeAddress(host) : undefined;
-        if (verdict && !verdict.allowed) return fail(new BlockedAddressError(host, verdict));
+        if (verdict && !verdict.allowed) return fail(new BlockedAddressError(verdict));
       }
 
       const body = Buffer.from(message.body, 'utf8');
@@ -163,7 +164,7 @@ export class WebhookSender implements OnModuleDestroy {
         if (this.config.allowPrivateNetworks) return;
         const checkPeer = () => {
           const verdict = judgeAddress(socket.remoteAddress ?? '');
-          if (!verdict.allowed) request.destroy(new BlockedAddressError(host, verdict));
+          if (!verdict.allowed) request.destroy(new BlockedAddressError(verdict, isIpLiteral(url.hostname) ? undefined : host));
         };
         if (socket.connecting) socket.once('connect', checkPeer);
         else checkPeer();
