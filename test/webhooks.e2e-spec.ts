@@ -105,7 +105,7 @@ describe('webhooks', () => {
       expect(await field({ url, events: [] })).toMatch(/^events: must name at least one/);
       expect(await field({ url, events: ['model.created', 'model.created'] })).toMatch(/^events: must not repeat/);
       expect(await field({ url })).toMatch(/^events: /);
-      expect(await field({ url, events: ['*'], selector: 'team in (a' })).toBe('selector: is not a valid label selector: at position 10: expected ","');
+      expect(await field({ url, events: ['*'], selector: 'team in (a' })).toBe('selector: is not a valid label selector: at character 11: expected "," or ")" in the value set, found the end of the selector');
       expect(await field({ url, events: ['*'], enabled: 'yes' })).toBe('enabled: must be true or false');
       expect(await field({ url, events: ['*'], secret: 'whsec_mine' })).toBe('secret: is not a known property');
       expect(await field({ url: 'ftp://example.com/x', events: ['*'] })).toBe('url: must be an http or https URL');

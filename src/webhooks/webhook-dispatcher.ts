@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { parseSelector } from '../common/labels/selector';
 import { webhookConfig } from '../config/webhook.config';
 import { EventDto } from '../events/dto/event.dto';
 import { encodeCursor } from '../events/event-cursor';
@@ -8,7 +9,6 @@ import { PollingLoop } from './polling-loop';
 import { retrySchedule } from './retry-schedule';
 import { WebhookDeliveriesRepository, type NewDelivery } from './webhook-deliveries.repository';
 import { compareCursors, parseSnapshot, subscriptionMatches, type Subscription } from './webhook-matcher';
-import { parseWebhookSelector } from './webhook-selector';
 import { WebhookWorker } from './webhook-worker';
 import { WebhooksRepository, type SubscriptionRow } from './webhooks.repository';
 
@@ -118,7 +118,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
           id: row.id,
           events: row.events,
           modelId: row.model_id,
-          selector: row.selector === null ? null : parseWebhookSelector(row.selector),
+          selector: row.selector === null ? null : parseSelector(row.selector),
           start: parseSnapshot(row.start_snapshot),
         };
         this.selectors.set(row.id, { updatedAt: row.updated_at.getTime(), subscription });

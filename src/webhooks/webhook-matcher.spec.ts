@@ -1,5 +1,5 @@
 import { committedBefore, compareCursors, parseSnapshot, subscriptionMatches, type FeedEvent, type Subscription } from './webhook-matcher';
-import { parseWebhookSelector } from './webhook-selector';
+import { parseSelector } from '../common/labels/selector';
 
 const makeSubscription = (overrides: Partial<Subscription> = {}): Subscription => ({
   id: 1,
@@ -56,11 +56,11 @@ describe(subscriptionMatches.name, () => {
   });
 
   it("matches a selector against the event's model labels, and never on unknown labels", () => {
-    const sut = makeSubscription({ selector: parseWebhookSelector('team in (payments, search), env!=staging') });
+    const sut = makeSubscription({ selector: parseSelector('team in (payments, search), env!=staging') });
     expect(subscriptionMatches(sut, makeEvent(), labelsOf)).toBe(true);
     expect(subscriptionMatches(sut, makeEvent({ model_id: 8 }), labelsOf)).toBe(false);
     expect(subscriptionMatches(sut, makeEvent({ model_id: 9 }), labelsOf)).toBe(false);
-    expect(subscriptionMatches(makeSubscription({ selector: parseWebhookSelector('!team') }), makeEvent({ model_id: 9 }), labelsOf)).toBe(false);
-    expect(subscriptionMatches(makeSubscription({ selector: parseWebhookSelector('!team') }), makeEvent({ model_id: 8 }), labelsOf)).toBe(true);
+    expect(subscriptionMatches(makeSubscription({ selector: parseSelector('!team') }), makeEvent({ model_id: 9 }), labelsOf)).toBe(false);
+    expect(subscriptionMatches(makeSubscription({ selector: parseSelector('!team') }), makeEvent({ model_id: 8 }), labelsOf)).toBe(true);
   });
 });

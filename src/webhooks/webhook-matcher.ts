@@ -1,5 +1,5 @@
 import type { EventCursor } from '../events/event-cursor';
-import type { WebhookSelector } from './webhook-selector';
+import { matchesSelector, type Requirement } from '../common/labels/selector';
 
 export const ALL_EVENTS = '*';
 
@@ -8,7 +8,8 @@ export interface Subscription {
   id: number;
   events: readonly string[];
   modelId: number | null;
-  selector: WebhookSelector | null;
+  /** A parsed label selector over the labels of the event's model (null: none). */
+  selector: Requirement[] | null;
   /** Only events of transactions not yet committed in this snapshot are delivered (null: any). */
   start: TxSnapshot | null;
 }
@@ -65,7 +66,7 @@ export function subscriptionMatches(
   if (subscription.selector) {
     if (event.model_id === null) return false;
     const labels = labelsOf(event.model_id);
-    return labels !== undefined && subscription.selector.matches(labels);
+    return labels !== undefined && matchesSelector(subscription.selector, labels);
   }
   return true;
 }

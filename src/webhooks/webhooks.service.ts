@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApplicationError, ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
+import { parseSelector as parseLabelSelector, SelectorSyntaxError, type Requirement } from '../common/labels/selector';
 import type { Page } from '../common/pagination/keyset';
 import type { Queryable } from '../database/sql';
 import { webhookConfig } from '../config/webhook.config';
@@ -25,7 +26,6 @@ import { deliveryOf } from './webhook-dispatcher';
 import { WebhookDeliveriesRepository, type NewDelivery } from './webhook-deliveries.repository';
 import { compareCursors, subscriptionMatches, type Subscription } from './webhook-matcher';
 import { ROTATION_OVERLAP_MS, WebhookSecrets } from './webhook-secrets';
-import { parseWebhookSelector, SelectorSyntaxError, type WebhookSelector } from './webhook-selector';
 import { WebhookSender } from './webhook-sender';
 import { WebhookTelemetry } from './webhook-telemetry';
 import { WebhookUrlPolicy } from './webhook-url-policy';
@@ -58,7 +58,8 @@ export class WebhooksService {
    * dispatcher is held while it is written, so no dispatch can have read such events without seeing it.
    */
   async create(dto: CreateWebhookDto): Promise<WebhookWithSecretDto> {
-    parseSelector(dto.selector ?? null);
+    const selector = blankToNull(dto.selector);
+    parseSelector(selector);
     await this.urlPolicy.check(dto.url);
     if (dto.model_id != null && !(await this.webhooks.modelExists(dto.model_id))) throw modelNotFound(dto.model_id);
     const { secret, ciphertext } = this.secrets.generate();
@@ -68,7 +69,7 @@ export class WebhooksService {
         {
           url: dto.url,
           events: dto.events,
-          selector: dto.selector ?? null,
+          selector,
           model_id: dto.model_id ?? null,
           description: dto.description ?? null,
           enabled: dto.enabled ?? true,
@@ -89,7 +90,8 @@ export class WebhooksService {
   }
 
   async update(id: number, dto: UpdateWebhookDto, ifMatch: string | undefined): Promise<WebhookResponseDto> {
-    if (dto.selector !== undefined) parseSelector(dto.selector);
+    const selector = dto.selector === undefined ? undefined : blankToNull(dto.selector);
+    if (selector !== undefined) parseSelector(selector);
     if (dto.url !== undefined) await this.urlPolicy.check(dto.url);
     if (dto.model_id != null && !(await this.webhooks.modelExists(dto.model_id))) throw modelNotFound(dto.model_id);
     const row = await this.webhooks.dataSource.transaction(async (manager) => {
@@ -98,7 +100,7 @@ export class WebhooksService {
       await this.deliveries.holdDispatcher(manager);
       return this.webhooks.update(
         id,
-        { url: dto.url, events: dto.events, selector: dto.selector, model_id: dto.model_id, description: dto.description, enabled: dto.enabled },
+        { url: dto.url, events: dto.events, selector, model_id: dto.model_id, description: dto.description, enabled: dto.enabled },
         manager,
       );
     });
@@ -238,10 +240,16 @@ export class WebhooksService {
   }
 }
 
-function parseSelector(text: string | null): WebhookSelector | null {
+/** An empty selector would select everything: it means no selector. */
+function blankToNull(selector: string | null | undefined): string | null {
+  return selector === undefined || selector === null || selector.trim() === '' ? null : selector;
+}
+
+/** A selector in the labels feature's grammar; a syntax error is a 400 saying where. */
+function parseSelector(text: string | null): Requirement[] | null {
   if (text === null) return null;
   try {
-    return parseWebhookSelector(text);
+    return parseLabelSelector(text);
   } catch (error) {
     if (error instanceof SelectorSyntaxError) throw new RequestValidationError([{ field: 'selector', message: `is not a valid label selector: ${error.message}` }]);
     throw error;
