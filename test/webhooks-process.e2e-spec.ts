@@ -70,7 +70,7 @@ describe('webhooks across processes', () => {
     await first.waitFor('/health/ready', 200, 60_000);
     const hook = await post<{ id: number; secret: string }>(first, '/webhooks', { url: receiver.url('/kill'), events: ['*'] });
     const model = await post(first, '/models', makeModel());
-    await receiver.waitFor(() => receiver.requests.length === 1, 15_000, 'the first delivery');
+    await receiver.waitFor(() => receiver.requests.length === 1, 30_000, 'the first delivery');
     first.signal('SIGKILL');
     await first.exited;
     hold = false;
@@ -78,7 +78,7 @@ describe('webhooks across processes', () => {
     await db.query(`INSERT INTO models (name, task, subject) VALUES ('after-the-crash', 'generation', 'general')`);
 
     const second = track(await ServiceProcess.start(env));
-    await receiver.waitFor(() => receiver.requests.length >= 3, 30_000, 'the redelivery and the next event');
+    await receiver.waitFor(() => receiver.requests.length >= 3, 60_000, 'the redelivery and the next event');
     await sleep(500);
     const events = (await db.query<{ id: number }>('SELECT id FROM events ORDER BY tx_id, id')).rows.map((row) => `evt_${row.id}`);
     expect(events).toHaveLength(2);

@@ -27,16 +27,10 @@ export interface DeliveryRow {
   created_at: Date;
 }
 
-export interface NewDelivery {
-  webhook_id: number;
-  origin: DeliveryOrigin;
-  message_id: string;
-  event_id: number | null;
-  event_type: string;
-  event_cursor: string | null;
-  occurred_at: Date;
+export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'origin' | 'message_id' | 'event_id' | 'event_type' | 'event_cursor' | 'occurred_at'> & {
+  /** The exact body to send. */
   payload: string;
-}
+};
 
 /** A delivery claimed for sending, with what is needed to send it. */
 export interface ClaimedDelivery {

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { ConfigType } from '@nestjs/config';
 import { parseSelector } from '../common/labels/selector';
 import { webhookConfig } from '../config/webhook.config';
-import { EventDto } from '../events/dto/event.dto';
 import { encodeCursor } from '../events/event-cursor';
-import { EventsRepository, type EventRow } from '../events/events.repository';
+import { EventsRepository } from '../events/events.repository';
+import { bodyOf, deliveryOf } from './feed-delivery';
 import { PollingLoop } from './polling-loop';
 import { retrySchedule } from './retry-schedule';
 import { WebhookDeliveriesRepository, type NewDelivery } from './webhook-deliveries.repository';
@@ -13,24 +13,8 @@ import { WebhookWorker } from './webhook-worker';
 import { WebhooksRepository, type SubscriptionRow } from './webhooks.repository';
 
 export const DISPATCH_BATCH = 500;
+const MAX_DELIVERIES_PER_DISPATCH = 5_000;
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
-
-/** The `webhook-id` of an event's message: the same for every subscription, attempt, retry and replay. */
-export const messageIdOf = (eventId: number) => `evt_${eventId}`;
-
-/** The delivery of one feed event to one subscription; the body is the event exactly as GET /events shows it. */
-export function deliveryOf(event: EventRow, webhookId: number, origin: 'feed' | 'replay', body: string): NewDelivery {
-  return {
-    webhook_id: webhookId,
-    origin,
-    message_id: messageIdOf(event.id),
-    event_id: event.id,
-    event_type: event.type,
-    event_cursor: encodeCursor({ txId: event.tx_id, id: event.id }),
-    occurred_at: event.occurred_at,
-    payload: body,
-  };
-}
 
 /**
  * Turns the change feed into deliveries. Every replica runs it; one at a time does the work: it reads
@@ -79,31 +63,33 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const batch = await this.events.after(cursor, DISPATCH_BATCH);
     if (batch.length === 0) return false;
 
-    const queued = await this.webhooks.dataSource.transaction(async (manager) => {
+    const result = await this.webhooks.dataSource.transaction(async (manager) => {
       const locked = await this.deliveries.lockDispatcher(manager);
       if (!locked || compareCursors(locked, cursor) !== 0) return undefined;
       const subscriptions = this.subscriptionsFrom(await this.webhooks.enabledSubscriptions(manager));
+      const modelIds = subscriptions.some((s) => s.selector) ? [...new Set(batch.flatMap((e) => (e.model_id === null ? [] : [e.model_id])))] : [];
+      const labels = await this.webhooks.labelsOfModels(modelIds, manager);
       const deliveries: NewDelivery[] = [];
-      if (subscriptions.length > 0) {
-        const modelIds = subscriptions.some((s) => s.selector) ? [...new Set(batch.map((e) => e.model_id).filter((id): id is number => id !== null))] : [];
-        const labels = await this.webhooks.labelsOfModels(modelIds, manager);
-        for (const event of batch) {
-          let body: string | undefined;
-          for (const subscription of subscriptions) {
-            if (!subscriptionMatches(subscription, event, (id) => labels.get(id))) continue;
-            body ??= JSON.stringify(EventDto.fromRow(event));
-            deliveries.push(deliveryOf(event, subscription.id, 'feed', body));
-          }
+      // Whole events only, and a bounded transaction: many subscriptions can stop the batch early.
+      let dispatched = 0;
+      while (dispatched < batch.length && deliveries.length < MAX_DELIVERIES_PER_DISPATCH) {
+        const event = batch[dispatched++];
+        let body: string | undefined;
+        for (const subscription of subscriptions) {
+          if (!subscriptionMatches(subscription, event, (id) => labels.get(id))) continue;
+          body ??= bodyOf(event);
+          deliveries.push(deliveryOf(event, subscription.id, 'feed', body));
         }
-        await this.deliveries.enqueue(deliveries, this.windowMs, manager);
       }
-      const last = batch[batch.length - 1];
-      await this.deliveries.advanceDispatcher({ txId: last.tx_id, id: last.id }, batch.length < DISPATCH_BATCH, manager);
-      return deliveries.length;
+      await this.deliveries.enqueue(deliveries, this.windowMs, manager);
+      const last = batch[dispatched - 1];
+      const caughtUp = dispatched === batch.length && batch.length < DISPATCH_BATCH;
+      await this.deliveries.advanceDispatcher({ txId: last.tx_id, id: last.id }, caughtUp, manager);
+      return { queued: deliveries.length, caughtUp };
     });
-    if (queued === undefined) return false;
-    if (queued > 0) this.worker.kick();
-    return batch.length === DISPATCH_BATCH;
+    if (result === undefined) return false;
+    if (result.queued > 0) this.worker.kick();
+    return !result.caughtUp;
   }
 
   /** Parsed subscriptions, re-parsing a selector only when its subscription changed. */
@@ -131,10 +117,18 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
+  /** Every 10 minutes: prunes the delivery log, and says so if the feed was pruned past undispatched events. */
   private async pruneIfDue(): Promise<void> {
     if (Date.now() - this.lastPruneAt < PRUNE_INTERVAL_MS) return;
     this.lastPruneAt = Date.now();
     const pruned = await this.deliveries.pruneFinished(this.config.deliveryRetentionDays);
     if (pruned > 0) this.logger.log({ pruned, older_than_days: this.config.deliveryRetentionDays }, `pruned ${pruned} finished webhook deliveries`);
+    const [cursor, feedPruned] = await Promise.all([this.deliveries.dispatcherCursor(), this.events.prunedThrough()]);
+    if (feedPruned && (await this.events.isBefore(cursor, feedPruned))) {
+      this.logger.error(
+        { dispatcher_cursor: encodeCursor(cursor), pruned_through: encodeCursor(feedPruned) },
+        'the change feed was pruned (EVENTS_RETENTION_DAYS) past events webhooks had not been sent: they are lost to subscribers, who should re-read what they cache',
+      );
+    }
   }
 }

@@ -28,15 +28,7 @@ export interface WebhookRow {
   pending_deliveries: number;
 }
 
-export interface NewWebhook {
-  url: string;
-  events: string[];
-  selector: string | null;
-  model_id: number | null;
-  description: string | null;
-  enabled: boolean;
-  secret_ciphertext: string;
-}
+export type NewWebhook = Pick<WebhookRow, 'url' | 'events' | 'selector' | 'model_id' | 'description' | 'enabled' | 'secret_ciphertext'>;
 
 export type WebhookChanges = {
   url?: string;

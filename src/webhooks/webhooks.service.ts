@@ -7,7 +7,6 @@ import { parseSelector as parseLabelSelector, SelectorSyntaxError, type Requirem
 import type { Page } from '../common/pagination/keyset';
 import type { Queryable } from '../database/sql';
 import { webhookConfig } from '../config/webhook.config';
-import { EventDto } from '../events/dto/event.dto';
 import { decodeCursor, encodeCursor, type EventCursor } from '../events/event-cursor';
 import { EventsRepository } from '../events/events.repository';
 import { WebhookDeliveryDto, type ListDeliveriesQueryDto } from './dto/delivery.dto';
@@ -22,7 +21,7 @@ import {
   type WebhookWithSecretDto,
 } from './dto/webhook.dto';
 import { retrySchedule } from './retry-schedule';
-import { deliveryOf } from './webhook-dispatcher';
+import { deliveryOf } from './feed-delivery';
 import { WebhookDeliveriesRepository, type NewDelivery } from './webhook-deliveries.repository';
 import { compareCursors, subscriptionMatches, type Subscription } from './webhook-matcher';
 import { ROTATION_OVERLAP_MS, WebhookSecrets } from './webhook-secrets';
@@ -215,7 +214,7 @@ export class WebhooksService {
       if (page.length === 0) break;
       const labels = subscription.selector ? await this.webhooks.labelsOfModels([...new Set(page.flatMap((e) => (e.model_id === null ? [] : [e.model_id])))]) : new Map();
       for (const event of page) {
-        if (subscriptionMatches(subscription, event, (modelId) => labels.get(modelId))) queued.push(deliveryOf(event, id, 'replay', JSON.stringify(EventDto.fromRow(event))));
+        if (subscriptionMatches(subscription, event, (modelId) => labels.get(modelId))) queued.push(deliveryOf(event, id, 'replay'));
       }
       scanned += page.length;
       const last = page[page.length - 1];

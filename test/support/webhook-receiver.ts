@@ -69,7 +69,7 @@ export class WebhookReceiver {
     return this.requests.filter((request) => request.path === path);
   }
 
-  async waitFor(predicate: () => boolean, timeoutMs = 15_000, what = 'the expected webhook requests'): Promise<void> {
+  async waitFor(predicate: () => boolean, timeoutMs = 30_000, what = 'the expected webhook requests'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${this.requests.length} requests received)`);

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
@@ -13,14 +14,24 @@ export const MAX_REPLAY = 10_000;
 
 /** `["*"]` alone, or event types of the change feed. */
 function IsEventList() {
-  return ValidateBy({
-    name: 'isEventList',
-    validator: {
-      validate: (value: unknown) => !Array.isArray(value) || !value.includes(ALL_EVENTS) || value.length === 1,
-      defaultMessage: () => '"*" (every event) cannot be combined with other types',
-    },
-  });
+  return applyDecorators(
+    IsArray({ message: 'must be an array of event types' }),
+    ArrayMinSize(1, { message: 'must name at least one event type (or "*")' }),
+    ArrayMaxSize(32, { message: 'must name at most 32 event types' }),
+    ArrayUnique({ message: 'must not repeat an event type' }),
+    IsIn(SUBSCRIBABLE, { each: true, message: `each must be one of ${SUBSCRIBABLE.join(', ')}` }),
+    ValidateBy({
+      name: 'isEventList',
+      validator: {
+        validate: (value: unknown) => !Array.isArray(value) || !value.includes(ALL_EVENTS) || value.length === 1,
+        defaultMessage: () => '"*" (every event) cannot be combined with other types',
+      },
+    }),
+  );
 }
+
+const IsText = (max: number) => applyDecorators(IsString(), MaxLength(max, { message: `must be at most ${max} characters` }));
+const IsTrueOrFalse = () => IsBoolean({ message: 'must be true or false' });
 
 const URL_PROPERTY = {
   description:
@@ -41,7 +52,7 @@ const EVENTS_PROPERTY = {
 const SELECTOR_PROPERTY = {
   description:
     "Kubernetes-style label selector over the labels of the event's model (`team=payments,env in (prod,staging)`, `!deprecated`, …). " +
-    'Events without a model, or of a model whose labels are unknown, do not match. null: no selector.',
+    'Events without a model, or of a model whose labels are unknown, do not match. null or empty: no selector.',
   example: 'team=payments,env!=dev',
   maxLength: MAX_SELECTOR_LENGTH,
   nullable: true,
@@ -50,25 +61,11 @@ const SELECTOR_PROPERTY = {
 const MODEL_ID_PROPERTY = { description: 'Only events of this model (its versions, bindings and aliases too). null: every model.', example: 1, type: 'integer', nullable: true, minimum: 1 } as const;
 const DESCRIPTION_PROPERTY = { description: 'Free text for operators.', example: 'CI pipeline: redeploy on alias moves', maxLength: 1000, nullable: true, type: String };
 
-export class CreateWebhookDto {
-  @ApiProperty(URL_PROPERTY)
-  @IsString()
-  @MaxLength(2048, { message: 'must be at most 2048 characters' })
-  url: string;
-
-  @ApiProperty(EVENTS_PROPERTY)
-  @IsArray({ message: 'must be an array of event types' })
-  @ArrayMinSize(1, { message: 'must name at least one event type (or "*")' })
-  @ArrayMaxSize(32, { message: 'must name at most 32 event types' })
-  @ArrayUnique({ message: 'must not repeat an event type' })
-  @IsIn(SUBSCRIBABLE, { each: true, message: `each must be one of ${SUBSCRIBABLE.join(', ')}` })
-  @IsEventList()
-  events: string[];
-
+/** The fields that may be cleared with null (in an update) or left out. */
+class WebhookOptionalFieldsDto {
   @ApiPropertyOptional(SELECTOR_PROPERTY)
   @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SELECTOR_LENGTH, { message: `must be at most ${MAX_SELECTOR_LENGTH} characters` })
+  @IsText(MAX_SELECTOR_LENGTH)
   selector?: string | null;
 
   @ApiPropertyOptional(MODEL_ID_PROPERTY)
@@ -78,57 +75,43 @@ export class CreateWebhookDto {
 
   @ApiPropertyOptional(DESCRIPTION_PROPERTY)
   @IsOptional()
-  @IsString()
-  @MaxLength(1000, { message: 'must be at most 1000 characters' })
+  @IsText(1000)
   description?: string | null;
+}
+
+export class CreateWebhookDto extends WebhookOptionalFieldsDto {
+  @ApiProperty(URL_PROPERTY)
+  @IsText(2048)
+  url: string;
+
+  @ApiProperty(EVENTS_PROPERTY)
+  @IsEventList()
+  events: string[];
 
   @ApiPropertyOptional({ description: 'Whether events are delivered. A disabled subscription gets no deliveries for events while it is disabled.', default: true })
   @IsOptional()
-  @IsBoolean({ message: 'must be true or false' })
+  @IsTrueOrFalse()
   enabled?: boolean;
 }
 
 /** Partial update: only the fields sent change; `null` clears selector, model_id and description. */
-export class UpdateWebhookDto {
+export class UpdateWebhookDto extends WebhookOptionalFieldsDto {
   @ApiPropertyOptional(URL_PROPERTY)
   @IsOptionalButNotNull()
-  @IsString()
-  @MaxLength(2048, { message: 'must be at most 2048 characters' })
+  @IsText(2048)
   url?: string;
 
   @ApiPropertyOptional(EVENTS_PROPERTY)
   @IsOptionalButNotNull()
-  @IsArray({ message: 'must be an array of event types' })
-  @ArrayMinSize(1, { message: 'must name at least one event type (or "*")' })
-  @ArrayMaxSize(32, { message: 'must name at most 32 event types' })
-  @ArrayUnique({ message: 'must not repeat an event type' })
-  @IsIn(SUBSCRIBABLE, { each: true, message: `each must be one of ${SUBSCRIBABLE.join(', ')}` })
   @IsEventList()
   events?: string[];
-
-  @ApiPropertyOptional(SELECTOR_PROPERTY)
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SELECTOR_LENGTH, { message: `must be at most ${MAX_SELECTOR_LENGTH} characters` })
-  selector?: string | null;
-
-  @ApiPropertyOptional(MODEL_ID_PROPERTY)
-  @IsOptional()
-  @IsId()
-  model_id?: number | null;
-
-  @ApiPropertyOptional(DESCRIPTION_PROPERTY)
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000, { message: 'must be at most 1000 characters' })
-  description?: string | null;
 
   @ApiPropertyOptional({
     description: 'false pauses deliveries (`disabled_reason: manual`); true resumes them, also after the service disabled it, and clears the failure streak.',
     example: true,
   })
   @IsOptionalButNotNull()
-  @IsBoolean({ message: 'must be true or false' })
+  @IsTrueOrFalse()
   enabled?: boolean;
 }
 
@@ -138,7 +121,7 @@ export class ListWebhooksQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only enabled (true) or disabled (false) subscriptions.', example: true })
   @IsOptional()
   @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
+  @IsTrueOrFalse()
   enabled?: boolean;
 
   @ApiPropertyOptional({ description: 'Only subscriptions to this model.', example: 1, type: 'integer', minimum: 1 })
