@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { SecretBox } from '../src/webhooks/secret-box';
+import { WebhookSecrets } from '../src/webhooks/webhook-secrets';
 import { expectProblem } from './support/problem';
 import { create, makeBinding, makeModel, makeVersion } from './support/factories';
 import { parsePrometheus, sampleValue } from './support/prometheus';
@@ -454,6 +456,34 @@ describe('webhooks', () => {
       expectProblem(await sut.http.post(`/webhooks/${hook.id}/replay`).send({ after: first.event_cursor, limit: 0 }), 400, 'validation-error');
     });
 
+    it('secrets: re-encrypted under WEBHOOK_SECRET_KEY at start-up; one that cannot be decrypted fails its deliveries clearly until rotated', async () => {
+      const model = await create(sut.http, '/models', makeModel());
+      const hook = await subscribe({ url: receiver.url('/keys'), model_id: model.id });
+      // As if created before WEBHOOK_SECRET_KEY was set (the built-in key).
+      await sut.db.query('UPDATE webhooks SET secret_ciphertext = $2 WHERE id = $1', [hook.id, new SecretBox([]).encrypt(hook.secret)]);
+      await sut.app.get(WebhookSecrets).upgradeStoredSecrets();
+      const upgraded = (await sut.db.query('SELECT secret_ciphertext FROM webhooks WHERE id = $1', [hook.id])).rows[0].secret_ciphertext;
+      expect(new SecretBox([SECRET_KEY]).isStale(upgraded)).toBe(false);
+      expect(new SecretBox([SECRET_KEY]).decrypt(upgraded)).toBe(hook.secret);
+
+      // Encrypted with a key the service does not have.
+      await sut.db.query('UPDATE webhooks SET secret_ciphertext = $2 WHERE id = $1', [hook.id, new SecretBox(['k'.repeat(40)]).encrypt(hook.secret)]);
+      expect(expectProblem(await sut.http.post(`/webhooks/${hook.id}/test`), 409, 'conflict').detail).toMatch(/cannot be decrypted.*rotate the secret/);
+      await create(sut.http, '/versions', makeVersion(model.id));
+      let log: Record<string, any>[] = [];
+      for (let i = 0; i < 200 && !(log[0]?.attempts >= 1 && log[0]?.status === 'pending'); i++) {
+        await sleep(50);
+        log = (await deliveries(hook.id)).items;
+      }
+      expect(log[0]).toMatchObject({ status: 'pending', last_response_code: null, last_error: expect.stringMatching(/^cannot sign: the webhook secret was encrypted with key [0-9a-f]{12}/) });
+      expect(receiver.on('/keys')).toEqual([]);
+
+      const rotated = await sut.http.post(`/webhooks/${hook.id}/rotate-secret`).expect(200);
+      await receiver.waitFor(() => receiver.on('/keys').length === 1);
+      expect(String(receiver.on('/keys')[0].headers['webhook-signature']).split(' ')).toHaveLength(1);
+      expect(verifySignature(rotated.body.secret, receiver.on('/keys')[0])).toMatchObject({ type: 'version.created' });
+    });
+
     it('exposes deliveries by outcome, the delivery lag and the queue in /metrics', async () => {
       const samples = parsePrometheus((await sut.http.get('/metrics').expect(200)).text);
       expect(sampleValue(samples, 'webhook_deliveries_total', { outcome: 'delivered' })).toBeGreaterThan(10);
@@ -463,6 +493,7 @@ describe('webhooks', () => {
       expect(sampleValue(samples, 'webhook_delivery_lag_seconds_count')).toBeGreaterThan(10);
       expect(sampleValue(samples, 'webhook_delivery_duration_seconds_count')).toBeGreaterThan(10);
       expect(sampleValue(samples, 'webhook_subscriptions_disabled_total')).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(samples, 'webhook_deliveries_total', { outcome: 'retrying', reason: 'secret' })).toBeGreaterThanOrEqual(1);
       expect(sampleValue(samples, 'webhook_deliveries_pending')).toEqual(expect.any(Number));
       expect(sampleValue(samples, 'webhook_deliveries_oldest_pending_age_seconds')).toEqual(expect.any(Number));
     });

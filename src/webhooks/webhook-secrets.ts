@@ -26,9 +26,21 @@ export class WebhookSecrets {
     return { secret, ciphertext: this.box.encrypt(secret) };
   }
 
-  /** The secrets a delivery is signed with: the current one, and the previous one while it overlaps. */
+  /**
+   * The secrets a delivery is signed with: the current one, and the previous one while it overlaps —
+   * unless that one cannot be decrypted (a rotation is also the way out of a lost key). Throws when
+   * the current one cannot be.
+   */
   signingSecrets(current: string, previous: string | null): string[] {
-    return previous ? [this.box.decrypt(current), this.box.decrypt(previous)] : [this.box.decrypt(current)];
+    const secrets = [this.box.decrypt(current)];
+    if (previous) {
+      try {
+        secrets.push(this.box.decrypt(previous));
+      } catch {
+        // Signing with the new secret alone is what the receiver will accept once it has switched.
+      }
+    }
+    return secrets;
   }
 
   /**

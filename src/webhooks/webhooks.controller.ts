@@ -102,10 +102,10 @@ export class WebhooksController {
   @ApiOperation({
     operationId: 'testWebhook',
     summary: 'Send a webhook.test event now and report how the receiver answered',
-    description: 'Sent at once (not behind queued deliveries; also when disabled), once, without retries; recorded in the delivery log.',
+    description: 'Sent at once (not behind queued deliveries; also when disabled), once, without retries; recorded in the delivery log. 409 if the signing secret cannot be decrypted.',
   })
   @ApiOkResponse({ type: WebhookDeliveryDto, description: 'The attempt: `status` delivered (2xx) or failed, with the response code, body and duration.' })
-  @ApiProblemResponses(400, 404)
+  @ApiProblemResponses(400, 404, 409)
   testWebhook(@Param() { id }: WebhookIdParamDto): Promise<WebhookDeliveryDto> {
     return this.webhooks.test(id);
   }

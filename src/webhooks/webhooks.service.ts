@@ -153,7 +153,14 @@ export class WebhooksService {
       occurred_at: now,
       payload: body,
     };
-    const secrets = this.secrets.signingSecrets(row.secret_ciphertext, previousSecretIfActive(row, now));
+    let secrets: string[];
+    try {
+      secrets = this.secrets.signingSecrets(row.secret_ciphertext, previousSecretIfActive(row, now));
+    } catch {
+      throw new ConflictError(
+        'The signing secret of this webhook cannot be decrypted: the key it was encrypted with is not in WEBHOOK_SECRET_KEY. Configure that key again, or rotate the secret.',
+      );
+    }
     const result = await this.sender.send(row.url, { id: delivery.message_id, body, secrets });
     this.telemetry.recordAttempt(result.ok ? 'delivered' : 'given_up', result.outcome, result.durationMs);
     return WebhookDeliveryDto.fromRow(await this.deliveries.recordFinished(delivery, result, now));

@@ -30,6 +30,7 @@ export class WebhookReceiver {
   reply: (request: ReceivedRequest) => Reply = () => ({ status: 204 });
   private server?: Server;
   private readonly open = new Set<ServerResponse>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly tls?: { key: string; cert: string }) {}
 
@@ -48,8 +49,12 @@ export class WebhookReceiver {
         };
         this.open.add(res);
         if (reply.delayMs === Infinity) return;
-        if (reply.delayMs) setTimeout(send, reply.delayMs);
-        else send();
+        if (!reply.delayMs) return send();
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          send();
+        }, reply.delayMs);
+        this.timers.add(timer);
       });
     };
     this.server = this.tls ? createHttpsServer(this.tls, handler) : createHttpServer(handler);
@@ -78,6 +83,7 @@ export class WebhookReceiver {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
     for (const res of this.open) res.destroy();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
