@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { SecretBox } from '../src/webhooks/secret-box';
@@ -5,6 +8,7 @@ import { WebhookSecrets } from '../src/webhooks/webhook-secrets';
 import { expectProblem } from './support/problem';
 import { create, makeBinding, makeModel, makeVersion } from './support/factories';
 import { parsePrometheus, sampleValue } from './support/prometheus';
+import { freePort } from './support/service-process';
 import { createTestApp, type TestApp } from './support/test-app';
 import { createTestPki, type TestPki } from './support/tls';
 import { verifySignature, WebhookReceiver, type ReceivedRequest } from './support/webhook-receiver';
@@ -454,6 +458,40 @@ describe('webhooks', () => {
       expectProblem(await sut.http.post(`/webhooks/${hook.id}/replay`).send({ after: 'garbage!' }), 400, 'validation-error');
       expectProblem(await sut.http.post(`/webhooks/${hook.id}/replay`).send({}), 400, 'validation-error');
       expectProblem(await sut.http.post(`/webhooks/${hook.id}/replay`).send({ after: first.event_cursor, limit: 0 }), 400, 'validation-error');
+    });
+
+    it("the README's receiver example verifies deliveries and refuses a forged one", async () => {
+      const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+      const code = /\*\*A receiver\*\*[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(code).toContain("require('standardwebhooks')");
+      const port = await freePort();
+      const hook = await subscribe({ url: `http://127.0.0.1:${port}/`, enabled: false });
+      const example = spawn(process.execPath, ['-e', code!], {
+        cwd: path.join(__dirname, '..'),
+        env: { PATH: process.env.PATH, REGISTRY_WEBHOOK_SECRET: hook.secret, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      example.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        let test: Record<string, any> = {};
+        for (let i = 0; i < 100 && test.status !== 'delivered'; i++) {
+          await sleep(50);
+          test = (await sut.http.post(`/webhooks/${hook.id}/test`).expect(200)).body;
+        }
+        expect(test).toMatchObject({ status: 'delivered', last_response_code: 204 });
+        const forged = await fetch(`http://127.0.0.1:${port}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,Zm9yZ2Vk' },
+          body: '{"type":"model.deleted"}',
+        });
+        expect(forged.status).toBe(400);
+        for (let i = 0; i < 40 && !output.includes('webhook.test'); i++) await sleep(50);
+        expect(output).toContain('webhook.test');
+        expect(output).not.toContain('model.deleted');
+      } finally {
+        example.kill();
+      }
     });
 
     it('secrets: re-encrypted under WEBHOOK_SECRET_KEY at start-up; one that cannot be decrypted fails its deliveries clearly until rotated', async () => {
