@@ -523,6 +523,7 @@ describe('webhooks', () => {
     });
 
     it('exposes deliveries by outcome, the delivery lag and the queue in /metrics', async () => {
+      // What the tests above did: deliveries, retries after errors and timeouts, one given up, one disabled.
       const samples = parsePrometheus((await sut.http.get('/metrics').expect(200)).text);
       expect(sampleValue(samples, 'webhook_deliveries_total', { outcome: 'delivered' })).toBeGreaterThan(10);
       expect(sampleValue(samples, 'webhook_deliveries_total', { outcome: 'retrying', reason: 'http_status' })).toBeGreaterThan(3);
