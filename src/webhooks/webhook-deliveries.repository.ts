@@ -55,12 +55,30 @@ export interface AttemptRecord {
   error: string | null;
 }
 
+interface CompletedRow {
+  status: DeliveryStatus;
+  occurred_at: Date;
+  origin: DeliveryOrigin;
+  disabled: boolean;
+  next_id: number | null;
+  next_message_id: string | null;
+  next_payload: string | null;
+  next_attempts: number | null;
+  next_origin: DeliveryOrigin | null;
+  next_occurred_at: Date | null;
+  url: string;
+  secret_ciphertext: string;
+  previous_secret_ciphertext: string | null;
+}
+
 export interface CompletedDelivery {
   status: DeliveryStatus;
   occurred_at: Date;
   origin: DeliveryOrigin;
   /** This failure disabled the subscription (its attempts have failed for the whole disable threshold). */
   disabled: boolean;
+  /** The subscription's next delivery, claimed with it (see COMPLETE_SQL). */
+  next?: ClaimedDelivery;
 }
 
 const COLUMNS =
@@ -106,10 +124,12 @@ export const CLAIM_SQL = `
     FROM claimed c JOIN leased l ON l.id = c.webhook_id`;
 
 /**
- * Records an attempt's outcome, if the claim is still ours (same attempt number, still sending), and
- * releases the subscription's lease. Failed: retried after $5 ms (never past give_up_at), or given up
- * once give_up_at has passed. The subscription row is locked first, in the same order as the claim,
- * and its failure streak is kept: a failure that ends $10 ms of failures disables it.
+ * Records an attempt's outcome, if the claim is still ours (same attempt number, still sending).
+ * Failed: retried after $5 ms (never past give_up_at), or given up once give_up_at has passed; the
+ * subscription's failure streak is kept, and a failure that ends $10 ms of failures disables it.
+ * Delivered, and $11: the subscription's next queued delivery, if due, is claimed in the same statement
+ * under a renewed lease ($12 ms) — one round trip instead of two per delivery of a busy subscription.
+ * Otherwise the lease is released. The subscription row is locked first, in the same order as the claim.
  */
 const COMPLETE_SQL = `
   WITH locked AS (SELECT id, enabled, failing_since FROM webhooks WHERE id = $1 FOR NO KEY UPDATE),
@@ -121,13 +141,23 @@ const COMPLETE_SQL = `
            delivered_at = CASE WHEN $4::boolean THEN now() END
       FROM locked
      WHERE d.id = $2 AND d.webhook_id = locked.id AND d.status = 'sending' AND d.attempts = $3
-    RETURNING d.status, d.occurred_at, d.origin, d.last_attempt_at),
+    RETURNING d.id, d.status, d.occurred_at, d.origin, d.last_attempt_at),
   verdict AS (
     SELECT l.id, (NOT $4::boolean AND l.enabled AND COALESCE(l.failing_since, d.last_attempt_at) <= now() - ${ms('$10')}) AS disable
       FROM locked l, d),
+  next AS (
+    SELECT n.id FROM webhook_deliveries n, locked l, d
+     WHERE $4::boolean AND $11::boolean AND l.enabled AND n.webhook_id = l.id AND n.status IN ('pending', 'sending') AND n.id <> d.id
+     ORDER BY n.id LIMIT 1),
+  claimed AS (
+    UPDATE webhook_deliveries n
+       SET status = 'sending', attempts = n.attempts + 1, last_attempt_at = now(), next_attempt_at = now() + ${ms('$12')}
+      FROM next
+     WHERE n.id = next.id AND n.status IN ('pending', 'sending') AND n.next_attempt_at <= now()
+    RETURNING n.id, n.webhook_id, n.message_id, n.payload, n.attempts, n.origin, n.occurred_at),
   w AS (
     UPDATE webhooks w
-       SET lease_until = NULL,
+       SET lease_until = CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN now() + ${ms('$12')} END,
            last_delivered_at = CASE WHEN $4::boolean THEN now() ELSE w.last_delivered_at END,
            failing_since = CASE WHEN $4::boolean THEN NULL ELSE COALESCE(w.failing_since, d.last_attempt_at) END,
            enabled = CASE WHEN v.disable THEN false ELSE w.enabled END,
@@ -135,8 +165,11 @@ const COMPLETE_SQL = `
            disabled_at = CASE WHEN v.disable THEN now() ELSE w.disabled_at END
       FROM verdict v, d
      WHERE w.id = v.id
-    RETURNING w.id)
-  SELECT d.status, d.occurred_at, d.origin, v.disable AS disabled FROM d, verdict v`;
+    RETURNING w.url, w.secret_ciphertext, CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_ciphertext END AS previous_secret_ciphertext)
+  SELECT d.status, d.occurred_at, d.origin, v.disable AS disabled,
+         c.id AS next_id, c.message_id AS next_message_id, c.payload AS next_payload, c.attempts AS next_attempts, c.origin AS next_origin,
+         c.occurred_at AS next_occurred_at, w.url, w.secret_ciphertext, w.previous_secret_ciphertext
+    FROM d CROSS JOIN verdict v CROSS JOIN w LEFT JOIN claimed c ON true`;
 
 @Injectable()
 export class WebhookDeliveriesRepository {
@@ -221,20 +254,48 @@ export class WebhookDeliveriesRepository {
     return this.db().query(CLAIM_SQL, [limit, leaseMs]);
   }
 
-  async complete(claimed: ClaimedDelivery, attempt: AttemptRecord, retryDelayMs: number, disableAfterMs: number): Promise<CompletedDelivery | undefined> {
-    const rows: CompletedDelivery[] = await this.db().query(COMPLETE_SQL, [
+  /** Records an attempt (see COMPLETE_SQL); `next`: also claim the subscription's next delivery, leased for `leaseMs`. */
+  async complete(
+    claimed: ClaimedDelivery,
+    attempt: AttemptRecord,
+    options: { retryDelayMs: number; disableAfterMs: number; next: boolean; leaseMs: number },
+  ): Promise<CompletedDelivery | undefined> {
+    const rows: CompletedRow[] = await this.db().query(COMPLETE_SQL, [
       claimed.webhook_id,
       claimed.id,
       claimed.attempts,
       attempt.ok,
-      retryDelayMs,
+      options.retryDelayMs,
       attempt.statusCode,
       attempt.durationMs,
       attempt.responseBody,
       attempt.error,
-      disableAfterMs,
+      options.disableAfterMs,
+      options.next,
+      options.leaseMs,
     ]);
-    return rows[0];
+    const row = rows[0];
+    if (!row) return undefined;
+    const { status, occurred_at, origin, disabled } = row;
+    if (row.next_id === null) return { status, occurred_at, origin, disabled };
+    return {
+      status,
+      occurred_at,
+      origin,
+      disabled,
+      next: {
+        id: row.next_id,
+        webhook_id: claimed.webhook_id,
+        message_id: row.next_message_id!,
+        payload: row.next_payload!,
+        attempts: row.next_attempts!,
+        origin: row.next_origin!,
+        occurred_at: row.next_occurred_at!,
+        url: row.url,
+        secret_ciphertext: row.secret_ciphertext,
+        previous_secret_ciphertext: row.previous_secret_ciphertext,
+      },
+    };
   }
 
   async findById(webhookId: number, id: number, manager?: Queryable): Promise<DeliveryRow | undefined> {

@@ -11,15 +11,19 @@ import { WebhookTelemetry } from './webhook-telemetry';
 /**
  * Sends queued deliveries: claims the due head of up to WEBHOOK_CONCURRENCY subscriptions' queues at a
  * time (see CLAIM_SQL: any number of replicas share the work, never the same subscription at once),
- * sends each, records the outcome and claims again. A crash mid-delivery leaves the claim to lapse
+ * sends each, records the outcome (claiming the subscription's next delivery with it) and claims again. A crash mid-delivery leaves the claim to lapse
  * after WEBHOOK_LEASE_MS; then any replica sends it again with the same webhook-id.
  */
+/** Deliveries one slot sends to the same subscription before it goes back to the shared queue. */
+const MAX_IN_A_ROW = 100;
+
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookWorker.name);
   private readonly inFlight = new Set<Promise<void>>();
   private readonly schedule: RetrySchedule;
   private loop?: PollingLoop;
+  private stopping = false;
 
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
@@ -44,6 +48,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Stops claiming; deliveries in progress finish (each within WEBHOOK_TIMEOUT_MS) and are recorded. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.loop?.stop();
     await Promise.allSettled([...this.inFlight]);
   }
@@ -64,7 +69,17 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     return claimed.length === free;
   }
 
-  private async deliver(claimed: ClaimedDelivery): Promise<void> {
+  /**
+   * Sends a claimed delivery and, while they are due and delivered, the subscription's next ones (claimed
+   * with each outcome), up to MAX_IN_A_ROW before the subscription goes back to the shared queue so
+   * that busy subscriptions cannot hold every slot.
+   */
+  private async deliver(first: ClaimedDelivery): Promise<void> {
+    let claimed: ClaimedDelivery | undefined = first;
+    for (let sent = 1; claimed; sent++) claimed = await this.attempt(claimed, sent < MAX_IN_A_ROW && !this.stopping);
+  }
+
+  private async attempt(claimed: ClaimedDelivery, claimNext: boolean): Promise<ClaimedDelivery | undefined> {
     let result: AttemptResult | undefined;
     let secrets: string[] = [];
     try {
@@ -76,14 +91,19 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
     let completed;
     try {
-      completed = await this.deliveries.complete(claimed, result, this.schedule.delayAfter(claimed.attempts), this.schedule.disableAfterMs);
+      completed = await this.deliveries.complete(claimed, result, {
+        retryDelayMs: this.schedule.delayAfter(claimed.attempts),
+        disableAfterMs: this.schedule.disableAfterMs,
+        next: claimNext,
+        leaseMs: this.config.leaseMs,
+      });
     } catch (error) {
       this.logger.warn({ err: error, delivery_id: claimed.id }, 'could not record a webhook attempt; the delivery is sent again when its claim lapses');
-      return;
+      return undefined;
     }
     if (!completed) {
       this.logger.warn({ delivery_id: claimed.id, webhook_id: claimed.webhook_id }, 'a webhook attempt outlived its claim (WEBHOOK_LEASE_MS); another replica took the delivery over');
-      return;
+      return undefined;
     }
     const outcome = result.ok ? 'delivered' : completed.status === 'failed' ? 'given_up' : 'retrying';
     this.telemetry.recordAttempt(outcome, secrets.length === 0 ? 'secret' : result.outcome, result.durationMs);
@@ -95,5 +115,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       this.telemetry.recordDisabled();
       this.logger.warn({ webhook_id: claimed.webhook_id, error: result.error }, 'webhook disabled: every delivery attempt has failed for the disable threshold (3 days)');
     }
+    return completed.next;
   }
 }
