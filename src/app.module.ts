@@ -7,6 +7,7 @@ import { databaseConfig } from './config/database.config';
 import { retentionConfig } from './config/retention.config';
 import { telemetryConfig } from './config/telemetry.config';
 import { gatewayConfig } from './config/gateway.config';
+import { webhookConfig } from './config/webhook.config';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { DatabaseModule } from './database/database.module';
@@ -22,6 +23,7 @@ import { CatalogModule } from './catalog/catalog.module';
 import { EventsModule } from './events/events.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { ProblemsModule } from './problems/problems.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -29,7 +31,7 @@ import { ProblemsModule } from './problems/problems.module';
       isGlobal: true,
       // main.ts loads .env into process.env before anything reads it.
       ignoreEnvFile: true,
-      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig],
+      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig, webhookConfig],
     }),
     ScheduleModule.forRoot(),
     DatabaseModule,
@@ -44,6 +46,7 @@ import { ProblemsModule } from './problems/problems.module';
     EventsModule,
     RetentionModule,
     StatsModule,
+    WebhooksModule,
     TelemetryModule,
   ],
   providers: [

@@ -111,6 +111,28 @@ const artifactRoots = (): Spec<ArtifactRoot[]> => ({
   },
 });
 
+const positiveNumber = (max: number, fallback: number): Spec<number> => ({
+  default: fallback,
+  describe: `a number greater than 0 and at most ${max}`,
+  parse(raw) {
+    const value = Number(raw.trim());
+    return /^\s*(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) && value > 0 && value <= max ? value : new ParseError(this.describe);
+  },
+});
+
+/** Encryption keys: comma-separated, each at least 32 characters; the first encrypts, all decrypt. */
+const keyList = (): Spec<string[]> => ({
+  default: [],
+  describe: 'one or more comma-separated keys of at least 32 characters each',
+  parse(raw) {
+    const keys = raw
+      .split(',')
+      .map((key) => key.trim())
+      .filter((key) => key !== '');
+    return keys.length > 0 && keys.every((key) => key.length >= 32) ? keys : new ParseError(this.describe);
+  },
+});
+
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Every variable the service reads, with its default. The README's configuration table mirrors this. */
@@ -173,6 +195,17 @@ export const environmentSchema = {
   S3_ENDPOINT: optionalText(),
   S3_REGION: text('us-east-1'),
   S3_FORCE_PATH_STYLE: boolean(false),
+
+  WEBHOOK_DELIVERY_ENABLED: boolean(true),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean(false),
+  WEBHOOK_SECRET_KEY: keyList(),
+  WEBHOOK_CA_FILE: optionalText(),
+  WEBHOOK_POLL_INTERVAL_MS: integer(50, 60_000, 500),
+  WEBHOOK_CONCURRENCY: integer(1, 64, 8),
+  WEBHOOK_TIMEOUT_MS: integer(100, 60_000, 10_000),
+  WEBHOOK_LEASE_MS: integer(1_000, 3_600_000, 60_000),
+  WEBHOOK_RETRY_SCALE: positiveNumber(1_000, 1),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: integer(1, 36_500, 30),
 } satisfies Record<string, Spec<unknown>>;
 
 type Schema = typeof environmentSchema;
@@ -213,6 +246,9 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
     problems.push('ARCHIVE_BUCKET must be set when ARCHIVE_STORAGE is s3');
   }
   problems.push(...artifactRootProblems(parsed));
+  if (typeof parsed.WEBHOOK_LEASE_MS === 'number' && typeof parsed.WEBHOOK_TIMEOUT_MS === 'number' && parsed.WEBHOOK_LEASE_MS < parsed.WEBHOOK_TIMEOUT_MS + 1_000) {
+    problems.push('WEBHOOK_LEASE_MS must be at least WEBHOOK_TIMEOUT_MS + 1000 (a delivery must end before its claim lapses)');
+  }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return parsed as Environment;
 }

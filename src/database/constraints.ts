@@ -40,4 +40,5 @@ export const CONSTRAINTS: Record<string, ConstraintDescription> = {
   ck_provider_bindings_context_window: { field: 'context_window', message: 'must be a positive integer' },
   ck_provider_bindings_max_output_tokens: { field: 'max_output_tokens', message: 'must be a positive integer' },
   ck_provider_bindings_capabilities: { field: 'capabilities', message: 'must be a set of chat, completion, embeddings, tools, vision, json_mode, streaming, audio, reasoning' },
+  fk_webhook_deliveries_webhook: { field: 'webhook_id', message: 'no webhook with this id exists' },
 };

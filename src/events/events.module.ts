@@ -11,6 +11,6 @@ import { RegistryChanges } from './registry-changes';
   imports: [DatabaseModule],
   controllers: [EventsController],
   providers: [EventsService, EventsRepository, EventStream, FeedHorizonMonitor, RegistryChanges],
-  exports: [EventsService, RegistryChanges],
+  exports: [EventsService, EventsRepository, RegistryChanges],
 })
 export class EventsModule {}

@@ -33,6 +33,9 @@ const VIEWS = [
   { instrumentName: 'http.server.request.duration', name: 'http.server.request.duration.seconds' },
   { instrumentName: 'db.client.operation.duration', name: 'db.client.operation.duration.seconds' },
   { instrumentName: 'retention.last_run.timestamp', name: 'retention.last_run.timestamp.seconds' },
+  { instrumentName: 'webhook.delivery.lag', name: 'webhook.delivery.lag.seconds' },
+  { instrumentName: 'webhook.delivery.duration', name: 'webhook.delivery.duration.seconds' },
+  { instrumentName: 'webhook.deliveries.oldest_pending.age', name: 'webhook.deliveries.oldest_pending.age.seconds' },
 ];
 
 const createPrometheusExporter = () => new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });

@@ -45,8 +45,8 @@ export function routeTestApps(env: Record<string, string> = {}): void {
 
 /**
  * Boots the real application (the same module, adapter and configuration as `npm start`) on a
- * database of its own, copied from the migrated template. The nightly retention job is off unless a
- * suite turns it on.
+ * database of its own, copied from the migrated template. The nightly retention job and webhook
+ * delivery are off unless a suite turns them on.
  */
 export async function createTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
   startMetricsOnly('model-registry-test');
@@ -61,6 +61,7 @@ export async function createTestApp(label: string, options: TestAppOptions = {})
     DB_POOL_SIZE: '10',
     RETENTION_ENABLED: 'false',
     ...routing,
+    WEBHOOK_DELIVERY_ENABLED: 'false',
     ...options.env,
   });
   let app: NestFastifyApplication;

@@ -60,6 +60,9 @@ export class ConflictExtensions {
     example: 'outside_artifact_roots',
   })
   reason?: 'outside_artifact_roots' | 'unsafe_path' | 'foreign_archive_uri';
+
+  @ApiPropertyOptional({ description: 'Retrying a webhook delivery: the delivery is still queued or being sent.', enum: ['pending', 'sending'], example: 'pending' })
+  delivery_status?: 'pending' | 'sending';
 }
 
 export class ArtifactExistsExtensions {

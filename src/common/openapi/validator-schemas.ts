@@ -31,6 +31,7 @@ const SCHEMAS = new Map<string, ValidatorSchema>([
   ['isIn', ([values]) => ({ enum: [...(values as unknown[])] })],
   ['arrayMinSize', ([minItems]) => ({ minItems: minItems as number })],
   ['arrayMaxSize', ([maxItems]) => ({ maxItems: maxItems as number })],
+  ['arrayUnique', () => ({ uniqueItems: true })],
   // "anything but this one value": the description says which value is reserved.
   ['notEquals', () => null],
 ]);

@@ -608,6 +608,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions (keyset-paginated)
+         * @description Oldest first by default (`sort=-created_at` for newest first); filters `enabled` and `model_id`. Secrets are never listed.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to change-feed events
+         * @description Deliveries are signed Standard Webhooks POSTs of the feed's event objects, for events after the subscription was created, in feed order, retried for 24 h. The answer carries the signing `secret`, shown only this once.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook subscription (never its secret)
+         * @description Its URL, filters, state (enabled, disabled_reason, failing_since, pending deliveries) and how long a rotated-out secret still signs; the secret itself is shown only when created or rotated.
+         */
+        get: operations["getWebhook"];
+        /**
+         * Change some fields of a subscription
+         * @description Filters apply to events dispatched from now on. `enabled: true` resumes a disabled subscription (also one the service disabled) with the events after that moment.
+         */
+        put: operations["updateWebhook"];
+        post?: never;
+        /**
+         * Delete a subscription and its delivery log (queued deliveries are dropped)
+         * @description With If-Match, deleted only if unchanged since you read it. A delivery being sent at that moment may still arrive.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log of a subscription (newest first, keyset-paginated)
+         * @description Each delivery with its status, attempts, last response code and body (at most 1 KiB), duration and next attempt; filter by `status`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One delivery
+         * @description A delivery of this subscription, as in the log.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a delivered or failed delivery again
+         * @description A new delivery (origin `retry`) with the same `webhook-id` and body joins the end of the queue, with a fresh 24 h of retries.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue again the events after a feed cursor
+         * @description Events after `after` that match the subscription's filters — also from before it was created — are queued again (origin `replay`, same `webhook-id` as before), up to the dispatcher's position; events still queued are not queued twice. A cursor older than pruning is a 410.
+         */
+        post: operations["replayWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret
+         * @description The new secret (in this answer only) signs from now on; for 24 h deliveries carry a second `v1,` signature made with the old one, so receivers can switch without losing a message.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event now and report how the receiver answered
+         * @description Sent at once (not behind queued deliveries; also when disabled), once, without retries; recorded in the delivery log. 409 if the signing secret cannot be decrypted.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1013,6 +1185,12 @@ export interface components {
              * @enum {string}
              */
             reason?: "outside_artifact_roots" | "unsafe_path" | "foreign_archive_uri";
+            /**
+             * @description Retrying a webhook delivery: the delivery is still queued or being sent.
+             * @example pending
+             * @enum {string}
+             */
+            delivery_status?: "pending" | "sending";
         };
         /**
          * Data constraint violated
@@ -1295,6 +1473,38 @@ export interface components {
              * @example 1.0.0
              */
             version: string;
+        };
+        CreateWebhook: {
+            /**
+             * @description Kubernetes-style label selector over the labels of the event's model (`team=payments,env in (prod,staging)`, `!deprecated`, …). Events without a model, or of a model whose labels are unknown, do not match. null or empty: no selector.
+             * @example team=payments,env!=dev
+             */
+            selector?: string | null;
+            /**
+             * @description Only events of this model (its versions, bindings and aliases too). null: every model.
+             * @example 1
+             */
+            model_id?: number | null;
+            /**
+             * @description Free text for operators.
+             * @example CI pipeline: redeploy on alias moves
+             */
+            description?: string | null;
+            /**
+             * @description Where deliveries are POSTed: an https URL whose host is (and resolves only to) public addresses; no credentials, no fragment. Checked again at every connection. Plain http and private addresses only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true (development).
+             * @example https://ci.example.com/hooks/model-registry
+             */
+            url: string;
+            /**
+             * @description Change-feed event types to deliver, or `["*"]` for all of them.
+             * @example [
+             *       "version.created",
+             *       "alias.set"
+             *     ]
+             */
+            events: ("model.created" | "model.updated" | "model.deleted" | "version.created" | "version.updated" | "version.archived" | "version.restored" | "version.deleted" | "version.purged" | "binding.created" | "binding.updated" | "binding.deleted" | "alias.set" | "alias.deleted" | "*")[];
+            /** @description Whether events are delivered. A disabled subscription gets no deliveries for events while it is disabled. Default: `true`. */
+            enabled?: boolean;
         };
         /**
          * Cursor expired
@@ -2132,6 +2342,32 @@ export interface components {
              */
             model_id: number;
         };
+        ReplayResult: {
+            /**
+             * @description Events matching the webhook's filters that were queued.
+             * @example 12
+             */
+            queued: number;
+            /**
+             * @description Events read (matching or not).
+             * @example 40
+             */
+            scanned: number;
+            /**
+             * @description Set when the limit was reached: replay again with this as `after` to continue. null: every event up to the dispatcher's position was considered.
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        ReplayWebhook: {
+            /**
+             * @description A change-feed cursor (an event's `cursor`, or a `next_cursor` of GET /events): events after it are queued again for this webhook.
+             * @example MTIzNDU6Njc
+             */
+            after: string;
+            /** @description At most this many events are queued by one request; continue from `next_cursor`. Default: `10000`. */
+            limit?: number;
+        };
         ReportUsage: {
             /**
              * @description Latency of one call, in milliseconds.
@@ -2856,6 +3092,41 @@ export interface components {
             /** @description Immutable: accepted only with its current value. */
             version?: string;
         };
+        UpdateWebhook: {
+            /**
+             * @description Kubernetes-style label selector over the labels of the event's model (`team=payments,env in (prod,staging)`, `!deprecated`, …). Events without a model, or of a model whose labels are unknown, do not match. null or empty: no selector.
+             * @example team=payments,env!=dev
+             */
+            selector?: string | null;
+            /**
+             * @description Only events of this model (its versions, bindings and aliases too). null: every model.
+             * @example 1
+             */
+            model_id?: number | null;
+            /**
+             * @description Free text for operators.
+             * @example CI pipeline: redeploy on alias moves
+             */
+            description?: string | null;
+            /**
+             * @description Where deliveries are POSTed: an https URL whose host is (and resolves only to) public addresses; no credentials, no fragment. Checked again at every connection. Plain http and private addresses only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true (development).
+             * @example https://ci.example.com/hooks/model-registry
+             */
+            url?: string;
+            /**
+             * @description Change-feed event types to deliver, or `["*"]` for all of them.
+             * @example [
+             *       "version.created",
+             *       "alias.set"
+             *     ]
+             */
+            events?: ("model.created" | "model.updated" | "model.deleted" | "version.created" | "version.updated" | "version.archived" | "version.restored" | "version.deleted" | "version.purged" | "binding.created" | "binding.updated" | "binding.deleted" | "alias.set" | "alias.deleted" | "*")[];
+            /**
+             * @description false pauses deliveries (`disabled_reason: manual`); true resumes them, also after the service disabled it, and clears the failure streak.
+             * @example true
+             */
+            enabled?: boolean;
+        };
         UsageSample: {
             /**
              * @description Observed latency in milliseconds (omit when unknown, e.g. a failed call).
@@ -3019,6 +3290,236 @@ export interface components {
              * @example null
              */
             archived_at: string | null;
+        };
+        WebhookDelivery: {
+            /** @example 42 */
+            id: number;
+            /** @example 1 */
+            webhook_id: number;
+            /**
+             * @description `pending`: waiting for its next attempt (or for earlier deliveries of this webhook); `sending`: an attempt is in progress; `delivered`: a 2xx was received; `failed`: given up.
+             * @example delivered
+             * @enum {string}
+             */
+            status: "pending" | "sending" | "delivered" | "failed";
+            /**
+             * @description `feed`: from the change feed; `replay` and `retry`: queued again by request; `test`: POST /webhooks/{id}/test.
+             * @example feed
+             * @enum {string}
+             */
+            origin: "feed" | "replay" | "retry" | "test";
+            /**
+             * @description The `webhook-id` header: the same for every attempt, retry and replay of the same event.
+             * @example evt_1234
+             */
+            message_id: string;
+            /**
+             * @description The change-feed event (null for tests).
+             * @example 1234
+             */
+            event_id: number | null;
+            /** @example version.created */
+            event_type: string;
+            /**
+             * @description The event's feed cursor (usable as `after` for GET /events and replay).
+             * @example MTIzNDU6MTIzNA
+             */
+            event_cursor: string | null;
+            /**
+             * Format: date-time
+             * @description When the event happened.
+             */
+            occurred_at: string;
+            /**
+             * @description Attempts made so far.
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            last_attempt_at: string | null;
+            /**
+             * @description HTTP status of the last attempt (null: no response).
+             * @example 200
+             */
+            last_response_code: number | null;
+            /**
+             * @description Duration of the last attempt, in milliseconds.
+             * @example 35
+             */
+            last_duration_ms: number | null;
+            /**
+             * @description The first 1 KiB of the last response body.
+             * @example ok
+             */
+            last_response_body: string | null;
+            /**
+             * @description Why the last attempt failed (HTTP status, timeout, connection or TLS error, blocked address).
+             * @example null
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description When pending: the next attempt (not before earlier deliveries of the webhook are done).
+             * @example null
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @description When it is given up if still not delivered (24 h after it was queued).
+             */
+            give_up_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            delivered_at: string | null;
+            /**
+             * Format: date-time
+             * @description When it was queued.
+             */
+            created_at: string;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /**
+             * @description Token for the next page, or null on the last page.
+             * @example null
+             */
+            next_page_token: string | null;
+        };
+        WebhookPage: {
+            items: components["schemas"]["WebhookResponse"][];
+            /**
+             * @description Token for the next page, or null on the last page.
+             * @example null
+             */
+            next_page_token: string | null;
+        };
+        WebhookResponse: {
+            /** @example 1 */
+            id: number;
+            /** @example https://ci.example.com/hooks/model-registry */
+            url: string;
+            /**
+             * @example [
+             *       "version.created",
+             *       "alias.set"
+             *     ]
+             */
+            events: string[];
+            /** @example team=payments */
+            selector: string | null;
+            /** @example null */
+            model_id: number | null;
+            /** @example CI pipeline */
+            description: string | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description `manual`: disabled by request; `consecutive_failures`: disabled by the service after 3 days of failed attempts. null while enabled.
+             * @example null
+             * @enum {string|null}
+             */
+            disabled_reason: "manual" | "consecutive_failures" | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Since when every attempt has failed (null after a success).
+             * @example null
+             */
+            failing_since: string | null;
+            /**
+             * Format: date-time
+             * @description Last successful delivery.
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            last_delivered_at: string | null;
+            /**
+             * @description Deliveries queued or being sent.
+             * @example 0
+             */
+            pending_deliveries: number;
+            /**
+             * Format: date-time
+             * @description After a rotation: until when the previous secret still signs (a second `v1,` signature).
+             * @example null
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookWithSecret: {
+            /** @example 1 */
+            id: number;
+            /** @example https://ci.example.com/hooks/model-registry */
+            url: string;
+            /**
+             * @example [
+             *       "version.created",
+             *       "alias.set"
+             *     ]
+             */
+            events: string[];
+            /** @example team=payments */
+            selector: string | null;
+            /** @example null */
+            model_id: number | null;
+            /** @example CI pipeline */
+            description: string | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description `manual`: disabled by request; `consecutive_failures`: disabled by the service after 3 days of failed attempts. null while enabled.
+             * @example null
+             * @enum {string|null}
+             */
+            disabled_reason: "manual" | "consecutive_failures" | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Since when every attempt has failed (null after a success).
+             * @example null
+             */
+            failing_since: string | null;
+            /**
+             * Format: date-time
+             * @description Last successful delivery.
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            last_delivered_at: string | null;
+            /**
+             * @description Deliveries queued or being sent.
+             * @example 0
+             */
+            pending_deliveries: number;
+            /**
+             * Format: date-time
+             * @description After a rotation: until when the previous secret still signs (a second `v1,` signature).
+             * @example null
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * @description The signing secret (Standard Webhooks format). Shown only in this response: store it now. Verify deliveries with it.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
         };
     };
     responses: {
@@ -4520,6 +5021,387 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque token from the previous page's `next_page_token`. Keep the same sort and filters while paging. */
+                page_token?: string;
+                /** @description Only enabled (true) or disabled (false) subscriptions. */
+                enabled?: boolean;
+                /** @description Only subscriptions to this model. */
+                model_id?: number;
+                /** @description Order; `-` for descending. Ties are broken by id. */
+                sort?: "created_at" | "-created_at";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions (never their secrets). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` points at it. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the copy you hold: answered with 304 and no body while it is still current. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read: the change is made only if the resource still has it, else 412 with current_etag. Without it the change is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhook"];
+            };
+        };
+        responses: {
+            /** @description The updated subscription. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read: the change is made only if the resource still has it, else 412 with current_etag. Without it the change is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque token from the previous page's `next_page_token`. Keep the same sort and filters while paging. */
+                page_token?: string;
+                /** @description Only deliveries in this state. */
+                status?: "pending" | "sending" | "delivered" | "failed";
+                /** @description Order; newest first by default. Ties are broken by id. */
+                sort?: "-created_at" | "created_at";
+            };
+            header?: never;
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id. */
+                id: number;
+                /** @description Delivery id. */
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id. */
+                id: number;
+                /** @description Delivery id. */
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued: the new delivery. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayWebhook"];
+            };
+        };
+        responses: {
+            /** @description How many events were queued again. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription with its new secret, shown this once. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attempt: `status` delivered (2xx) or failed, with the response code, body and duration. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
             400: components["responses"]["BadRequest"];
