@@ -9,6 +9,8 @@ import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
+import { clientErrorHandler, frameworkErrorHandler } from './common/http/edge-errors';
+import { AuthHooks } from './auth/auth.hooks';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
@@ -25,8 +27,12 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-/** The Fastify adapter as production runs it: our logger, request ids, the 1 MiB body limit. */
-export function createFastifyAdapter(logger: Logger): FastifyAdapter {
+/**
+ * The Fastify adapter as production runs it: our logger, request ids, the 1 MiB body limit, proxies
+ * trusted only when configured, a deadline for receiving a request, and problem+json for the errors
+ * found before routing.
+ */
+export function createFastifyAdapter(logger: Logger, config: Pick<AppConfig, 'requestTimeoutMs' | 'trustProxy'>): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
     // One line per request comes from our onResponse hook below.
@@ -37,6 +43,15 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // A hop count is valid for Fastify (proxy-addr) though the adapter's option type omits it.
+    trustProxy: config.trustProxy as boolean | string[],
+    // A request (headers and body) must arrive within REQUEST_TIMEOUT_MS, or it gets a 408 and its
+    // connection is closed: a stalled upload cannot hold a worker, or a graceful shutdown. Node checks
+    // the deadline every connectionsCheckingInterval.
+    requestTimeout: config.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))) },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
 }
 
@@ -52,7 +67,7 @@ export const NEST_APPLICATION_OPTIONS = {
  * OpenAPI), so that e2e tests exercise the same stack as `npm start`.
  */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(logger), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(logger, config), {
     ...NEST_APPLICATION_OPTIONS,
     logger: new PinoLoggerService(logger),
   });
@@ -100,16 +115,25 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 
   // helmet sets the usual security headers; the Content-Security-Policy is set by the onSend hook above.
   await app.register(helmet, { contentSecurityPolicy: false });
+  // After helmet, so that refused requests carry its headers too.
+  await app.get(AuthHooks).install(fastify);
 
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['Content-Type', 'If-Match', 'If-None-Match', 'X-Request-Id', 'Authorization'],
-      exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After'],
+      exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'WWW-Authenticate'],
       maxAge: 600,
     });
   }
 
   setUpOpenApi(app);
+}
+
+/** Once shutdown has begun, a request still arriving gets at most a second more (then a 408), so it cannot hold the exit. */
+export function cutOffArrivingRequests(app: NestFastifyApplication, config: Pick<AppConfig, 'requestTimeoutMs'>): void {
+  const server = app.getHttpServer() as { requestTimeout: number; headersTimeout: number };
+  server.requestTimeout = Math.min(config.requestTimeoutMs, 1_000);
+  server.headersTimeout = Math.min(server.headersTimeout, server.requestTimeout);
 }

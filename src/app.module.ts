@@ -7,6 +7,7 @@ import { databaseConfig } from './config/database.config';
 import { retentionConfig } from './config/retention.config';
 import { telemetryConfig } from './config/telemetry.config';
 import { gatewayConfig } from './config/gateway.config';
+import { securityConfig } from './config/security.config';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { DatabaseModule } from './database/database.module';
@@ -21,6 +22,8 @@ import { ResolveModule } from './resolve/resolve.module';
 import { EventsModule } from './events/events.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { ProblemsModule } from './problems/problems.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 
 @Module({
   imports: [
@@ -28,10 +31,12 @@ import { ProblemsModule } from './problems/problems.module';
       isGlobal: true,
       // main.ts loads .env into process.env before anything reads it.
       ignoreEnvFile: true,
-      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig],
+      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig, securityConfig],
     }),
     ScheduleModule.forRoot(),
     DatabaseModule,
+    AuditModule,
+    AuthModule,
     HealthModule,
     ProblemsModule,
     ModelsModule,

@@ -44,6 +44,8 @@ export interface BindingFilter {
   model_id?: number;
   provider?: string;
   status?: BindingStatus;
+  /** LIKE patterns the binding's model name must match one of (a model-restricted caller). */
+  model_name_like?: string[];
 }
 
 /** The version a binding hangs off, as far as binding rules care. */
@@ -142,7 +144,8 @@ export class BindingsRepository {
       .addIf(filter.version_id !== undefined, 'b.version_id = ?', filter.version_id)
       .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
       .addIf(filter.provider !== undefined, 'b.provider = ?', filter.provider)
-      .addIf(filter.status !== undefined, 'b.status = ?', filter.status);
+      .addIf(filter.status !== undefined, 'b.status = ?', filter.status)
+      .addIf(filter.model_name_like !== undefined, 'v.model_id IN (SELECT id FROM models WHERE name LIKE ANY(?::text[]))', filter.model_name_like);
     const page = keyset(sort, SORTS, 'b.id', pageToken, { ...filter });
     if (page.after) where.add(page.after.sql, ...page.after.params);
     return {

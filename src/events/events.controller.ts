@@ -3,6 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { EventPageDto, EventsQueryDto } from './dto/event.dto';
 import { EventsService } from './events.service';
+import { RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('gateway')
 @Controller('events')
@@ -10,6 +12,7 @@ export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'listEvents',
     summary: 'The change feed: every change to models, versions, bindings and aliases, after a cursor',
@@ -19,7 +22,7 @@ export class EventsController {
   })
   @ApiOkResponse({ type: EventPageDto })
   @ApiProblemResponses(400, 410)
-  listEvents(@Query() query: EventsQueryDto): Promise<EventPageDto> {
-    return this.events.page(query.after, query.limit);
+  listEvents(@Query() query: EventsQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<EventPageDto> {
+    return this.events.page(query.after, query.limit, restriction);
   }
 }

@@ -13,6 +13,7 @@ export interface EventRow {
   binding_id: number | null;
   alias: string | null;
   data: Record<string, unknown>;
+  actor: string | null;
 }
 
 /**
@@ -26,13 +27,15 @@ const RELEASED = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
 export class EventsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async after(cursor: EventCursor, limit: number): Promise<EventRow[]> {
+  /** `modelNameLike`: only events of models whose names match one of these LIKE patterns. */
+  async after(cursor: EventCursor, limit: number, modelNameLike?: string[]): Promise<EventRow[]> {
+    const restricted = modelNameLike ? ' AND model_id IN (SELECT id FROM models WHERE name LIKE ANY($4::text[]))' : '';
     return this.dataSource.query(
-      `SELECT id, tx_id::text AS tx_id, occurred_at, type, model_id, version_id, binding_id, alias, data
+      `SELECT id, tx_id::text AS tx_id, occurred_at, type, model_id, version_id, binding_id, alias, data, actor
          FROM events
-        WHERE (tx_id, id) > ($1::xid8, $2::bigint) AND ${RELEASED}
+        WHERE (tx_id, id) > ($1::xid8, $2::bigint) AND ${RELEASED}${restricted}
         ORDER BY tx_id, id LIMIT $3`,
-      [cursor.txId, cursor.id, limit],
+      modelNameLike ? [cursor.txId, cursor.id, limit, modelNameLike] : [cursor.txId, cursor.id, limit],
     );
   }
 

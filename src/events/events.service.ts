@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ApplicationError } from '../common/errors/application.error';
 import { gatewayConfig } from '../config/gateway.config';
 import { EventDto, type EventPageDto } from './dto/event.dto';
@@ -15,7 +16,11 @@ export class EventsService {
     @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
   ) {}
 
-  async page(after: string | undefined, limit: number): Promise<EventPageDto> {
+  /**
+   * `restriction`: a model-restricted caller sees the events of the models that match it now (the
+   * events of a model deleted since are no longer attributable to a name, so they are left out).
+   */
+  async page(after: string | undefined, limit: number, restriction?: ModelRestriction): Promise<EventPageDto> {
     let cursor: EventCursor;
     if (after === 'now') {
       cursor = (await this.events.head()) ?? FEED_START;
@@ -28,7 +33,7 @@ export class EventsService {
         throw new ApplicationError('cursor-expired', 'Events after this cursor have been pruned. Re-read the state you cache, then continue from after=now.');
       }
     }
-    const rows = await this.events.after(cursor, limit);
+    const rows = await this.events.after(cursor, limit, restriction?.like);
     const last = rows[rows.length - 1];
     return { items: rows.map(EventDto.fromRow), next_cursor: encodeCursor(last ? { txId: last.tx_id, id: last.id } : cursor) };
   }

@@ -11,6 +11,7 @@ import { DatabaseMigrator } from '../database/database-migrator';
 import { poolStats, type PoolStats } from '../database/pool-stats';
 import { HealthResponseDto } from './dto/health-response.dto';
 import { LifecycleState } from './lifecycle.state';
+import { Public } from '../common/auth/access.decorator';
 
 /**
  * Kubernetes probes. Liveness checks only the process, so a database outage never gets pods killed
@@ -44,6 +45,7 @@ export class HealthController {
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
+  @Public()
   @ApiOperation({ operationId: 'getHealth', summary: 'Overall health: process and database (with a timeout)' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiProblemResponses(503)
@@ -53,6 +55,7 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck({ swaggerDocumentation: false })
+  @Public()
   @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up (does not touch the database)' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiProblemResponses()
@@ -62,6 +65,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
+  @Public()
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: database reachable, schema current, not shutting down' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiProblemResponses(503)

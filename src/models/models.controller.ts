@@ -10,6 +10,8 @@ import { ListModelsQueryDto } from './dto/list-models-query.dto';
 import { ModelPageDto, ModelResponseDto } from './dto/model-response.dto';
 import { UpdateModelDto } from './dto/update-model.dto';
 import { ModelsService } from './models.service';
+import { ModelIn, RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('models')
 @Controller('models')
@@ -18,6 +20,7 @@ export class ModelsController {
 
   @Post()
   @Etag()
+  @RequireScope('registry:write', [ModelIn.modelName('body', 'name')])
   @ApiOperation({ operationId: 'createModel', summary: 'Register a model' })
   @ApiCreatedResponse({ type: ModelResponseDto, description: 'Created; `Location` points at it.' })
   @ApiProblemResponses(400, 409, 413, 415)
@@ -28,15 +31,17 @@ export class ModelsController {
   }
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({ operationId: 'listModels', summary: 'List models (filtered, keyset-paginated)' })
   @ApiOkResponse({ type: ModelPageDto })
   @ApiProblemResponses(400)
-  listModels(@Query() query: ListModelsQueryDto): Promise<ModelPageDto> {
-    return this.models.list(query);
+  listModels(@Query() query: ListModelsQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<ModelPageDto> {
+    return this.models.list(query, restriction);
   }
 
   @Get('name/:name')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.modelName('params', 'name')])
   @ApiOperation({ operationId: 'getModelByName', summary: 'Get a model by its unique name' })
   @ApiParam({ name: 'name', example: 'gpt-4-turbo' })
   @ApiHeader(IF_NONE_MATCH_HEADER)
@@ -48,6 +53,7 @@ export class ModelsController {
 
   @Get(':id')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.modelId('params', 'id')])
   @ApiOperation({ operationId: 'getModel', summary: 'Get a model by id' })
   @ApiHeader(IF_NONE_MATCH_HEADER)
   @ApiOkResponse({ type: ModelResponseDto })
@@ -58,6 +64,7 @@ export class ModelsController {
 
   @Put(':id')
   @Etag()
+  @RequireScope('registry:manage', [ModelIn.modelId('params', 'id'), ModelIn.modelName('body', 'name')])
   @ApiOperation({ operationId: 'updateModel', summary: 'Update some fields of a model' })
   @ApiHeader(IF_MATCH_HEADER)
   @ApiOkResponse({ type: ModelResponseDto })
@@ -68,6 +75,7 @@ export class ModelsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @RequireScope('registry:manage', [ModelIn.modelId('params', 'id')])
   @ApiOperation({ operationId: 'deleteModel', summary: 'Delete a model with its versions and bindings (409 while a binding is active)' })
   @ApiHeader(IF_MATCH_HEADER)
   @ApiNoContentResponse({ description: 'Deleted.' })

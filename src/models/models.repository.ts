@@ -31,6 +31,8 @@ export interface ModelFilter {
   task?: string;
   subject?: string;
   q?: string;
+  /** LIKE patterns the name must match one of (a model-restricted caller). */
+  name_like?: string[];
 }
 
 const SORTS: SortAllowList = withDescending({
@@ -83,7 +85,8 @@ export class ModelsRepository {
     const where = new SqlConditions()
       .addIf(filter.task !== undefined, 'm.task = ?', filter.task)
       .addIf(filter.subject !== undefined, 'm.subject = ?', filter.subject)
-      .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined);
+      .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined)
+      .addIf(filter.name_like !== undefined, 'm.name LIKE ANY(?::text[])', filter.name_like);
     const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter });
     if (page.after) where.add(page.after.sql, ...page.after.params);
     return {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
 import type { Page } from '../common/pagination/keyset';
@@ -14,18 +16,26 @@ import { ModelsRepository, type ModelRow } from './models.repository';
 export class ModelsService {
   constructor(
     private readonly models: ModelsRepository,
+    private readonly audit: AuditLog,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  async create(dto: CreateModelDto): Promise<ModelResponseDto> {
-    const row = await this.models.insert({
-      name: dto.name,
-      task: dto.task,
-      subject: dto.subject ?? DEFAULT_SUBJECT,
-      description: dto.description ?? null,
-      retention_count: dto.retention_count ?? null,
+  create(dto: CreateModelDto): Promise<ModelResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.models.insert(
+        {
+          name: dto.name,
+          task: dto.task,
+          subject: dto.subject ?? DEFAULT_SUBJECT,
+          description: dto.description ?? null,
+          retention_count: dto.retention_count ?? null,
+        },
+        manager,
+      );
+      const created = ModelResponseDto.fromRow(row);
+      await this.audit.record(manager, { action: 'model.created', resourceType: 'model', resourceId: row.id, after: created });
+      return created;
     });
-    return ModelResponseDto.fromRow(row);
   }
 
   async get(id: number): Promise<ModelResponseDto> {
@@ -38,8 +48,9 @@ export class ModelsService {
     return ModelResponseDto.fromRow(row);
   }
 
-  list(query: ListModelsQueryDto): Promise<Page<ModelResponseDto>> {
-    return this.models.listPage({ task: query.task, subject: query.subject, q: query.q }, query.sort, query.limit, query.page_token, ModelResponseDto.fromRow);
+  /** `restriction`: a model-restricted caller sees only its models. */
+  list(query: ListModelsQueryDto, restriction?: ModelRestriction): Promise<Page<ModelResponseDto>> {
+    return this.models.listPage({ task: query.task, subject: query.subject, q: query.q, name_like: restriction?.like }, query.sort, query.limit, query.page_token, ModelResponseDto.fromRow);
   }
 
   /** Partial update under a row lock, so If-Match is checked against what is actually overwritten. */
@@ -47,8 +58,11 @@ export class ModelsService {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(ModelResponseDto.fromRow(current)));
-      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count }, manager);
-      return ModelResponseDto.fromRow(updated!);
+      const updated = ModelResponseDto.fromRow(
+        (await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count }, manager))!,
+      );
+      await this.audit.record(manager, { action: 'model.updated', resourceType: 'model', resourceId: id, before: ModelResponseDto.fromRow(current), after: updated });
+      return updated;
     });
   }
 
@@ -69,6 +83,7 @@ export class ModelsService {
         );
       }
       await this.models.delete(id, manager);
+      await this.audit.record(manager, { action: 'model.deleted', resourceType: 'model', resourceId: id, before: ModelResponseDto.fromRow(current) });
     });
   }
 

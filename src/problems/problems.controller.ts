@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@ne
 import { ApplicationError } from '../common/errors/application.error';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemCode } from '../common/errors/problem-types';
+import { Public } from '../common/auth/access.decorator';
 
 class ProblemTypeDto {
   @ApiProperty({ example: '/problems/validation-error' })
@@ -24,6 +25,7 @@ const describe = (code: ProblemCode): ProblemTypeDto => ({ type: problemTypeUri(
 @Controller('problems')
 export class ProblemsController {
   @Get()
+  @Public()
   @ApiOperation({ operationId: 'listProblemTypes', summary: 'Every problem type this API reports' })
   @ApiOkResponse({ type: [ProblemTypeDto] })
   @ApiProblemResponses()
@@ -32,6 +34,7 @@ export class ProblemsController {
   }
 
   @Get(':code')
+  @Public()
   @ApiOperation({ operationId: 'getProblemType', summary: 'One problem type, by code' })
   @ApiParam({ name: 'code', example: 'validation-error' })
   @ApiOkResponse({ type: ProblemTypeDto })

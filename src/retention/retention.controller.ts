@@ -11,6 +11,8 @@ import { RetentionRunDto, RetentionRunPageDto } from './dto/retention-run.dto';
 import { RetentionStatsDto } from './dto/retention-stats.dto';
 import { RetentionQueries } from './retention.queries';
 import { RetentionService } from './retention.service';
+import { ModelIn, RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('retention')
 @Controller()
@@ -22,6 +24,7 @@ export class RetentionController {
 
   @Post('retention/apply')
   @HttpCode(200)
+  @RequireScope('retention:run', [ModelIn.modelId('body', 'model_id', 'forbid')])
   @ApiOperation({
     operationId: 'applyRetention',
     summary: 'Apply the retention policy now (or preview it with dry_run)',
@@ -42,6 +45,7 @@ export class RetentionController {
   }
 
   @Get('retention/stats')
+  @RequireScope(['registry:read', 'retention:run'], 'unrestricted')
   @ApiOperation({ operationId: 'getRetentionStats', summary: 'Retention totals, versions eligible now, recent runs and the next scheduled run' })
   @ApiOkResponse({ type: RetentionStatsDto })
   @ApiProblemResponses()
@@ -50,14 +54,16 @@ export class RetentionController {
   }
 
   @Get('retention/runs')
+  @RequireScope('retention:run', 'list')
   @ApiOperation({ operationId: 'listRetentionRuns', summary: 'Every retention run, newest first' })
   @ApiOkResponse({ type: RetentionRunPageDto })
   @ApiProblemResponses(400)
-  listRetentionRuns(@Query() query: PageQueryDto): Promise<RetentionRunPageDto> {
-    return this.queries.listRuns(query.limit, query.page_token);
+  listRetentionRuns(@Query() query: PageQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<RetentionRunPageDto> {
+    return this.queries.listRuns(query.limit, query.page_token, restriction);
   }
 
   @Get('retention/runs/:id')
+  @RequireScope('retention:run', [ModelIn.retentionRunId('params', 'id')])
   @ApiOperation({ operationId: 'getRetentionRun', summary: 'One retention run, with its failures' })
   @ApiOkResponse({ type: RetentionRunDto })
   @ApiProblemResponses(400, 404)
@@ -69,6 +75,7 @@ export class RetentionController {
   @HttpCode(200)
   @Etag()
   @ApiTags('versions')
+  @RequireScope('registry:manage', [ModelIn.versionId('params', 'id')])
   @ApiOperation({
     operationId: 'restoreVersion',
     summary: 'Bring an archived (not yet purged) version back: artifact and row',

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { MetricService } from 'nestjs-otel';
 import type { ConfigType } from '@nestjs/config';
+import { AuditLog } from '../audit/audit-log.service';
 import { ApplicationError, ConflictError, ResourceNotFoundError, ServiceUnavailableError } from '../common/errors/application.error';
 import { Clock } from '../common/clock';
 import { retentionConfig } from '../config/retention.config';
@@ -93,6 +94,7 @@ export class RetentionService {
     private readonly models: ModelsRepository,
     private readonly versions: VersionsRepository,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
     @Inject(ARCHIVE_STORAGE) private readonly storage: ArchiveStorage,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
     metrics: MetricService,
@@ -132,15 +134,37 @@ export class RetentionService {
       throw new ResourceNotFoundError('model', options.modelId);
     }
     await this.retention.closeAbandonedRuns();
-    const runId = await this.retention.startRun({
-      trigger: options.trigger,
-      scheduledFor: options.scheduledFor,
-      dryRun: options.dryRun,
-      purge: options.purge,
-      modelId: options.modelId,
-      retentionCount: options.retentionCount,
-      storage: this.storage.kind,
-      instance: this.instance,
+    // A run is one audited change, recorded as it starts (what it then archives and purges is in the run's report).
+    const runId = await this.retention.dataSource.transaction(async (manager) => {
+      const id = await this.retention.startRun(
+        {
+          trigger: options.trigger,
+          scheduledFor: options.scheduledFor,
+          dryRun: options.dryRun,
+          purge: options.purge,
+          modelId: options.modelId,
+          retentionCount: options.retentionCount,
+          storage: this.storage.kind,
+          instance: this.instance,
+        },
+        manager,
+      );
+      if (id !== undefined) {
+        await this.audit.record(manager, {
+          action: 'retention.applied',
+          resourceType: 'retention_run',
+          resourceId: id,
+          after: {
+            trigger: options.trigger,
+            dry_run: options.dryRun,
+            purge: options.purge,
+            model_id: options.modelId ?? null,
+            retention_count: options.retentionCount ?? null,
+            storage: this.storage.kind,
+          },
+        });
+      }
+      return id;
     });
     if (runId === undefined) return undefined;
 
@@ -372,8 +396,11 @@ export class RetentionService {
       const row = await this.retention.lockVersion(versionId, manager);
       if (!row) throw new ResourceNotFoundError('version', versionId);
       if (row.archived_at === null) throw new ConflictError(`Version ${versionId} is not archived.`);
+      const before = VersionResponseDto.fromRow((await this.versions.findById(versionId, manager))!);
       await this.retention.markRestored(versionId, manager, this.clock.now());
-      return (await this.versions.findById(versionId, manager))!;
+      const after = (await this.versions.findById(versionId, manager))!;
+      await this.audit.record(manager, { action: 'version.restored', resourceType: 'version', resourceId: versionId, before, after: VersionResponseDto.fromRow(after) });
+      return after;
     });
     if (movesBack) {
       await this.storage.delete(current.archive_uri!).catch((error: unknown) =>

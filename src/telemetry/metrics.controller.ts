@@ -4,6 +4,7 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { ApplicationError } from '../common/errors/application.error';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { prometheusExporter } from './telemetry';
+import { MetricsAccess } from '../common/auth/access.decorator';
 
 @ApiTags('monitoring')
 @Controller('metrics')
@@ -13,6 +14,7 @@ export class MetricsController {
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('cache-control', 'no-store')
+  @MetricsAccess()
   @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics (text exposition format)' })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Metrics in the Prometheus text format.', schema: { type: 'string' } })

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
 import type { Page } from '../common/pagination/keyset';
@@ -38,6 +40,7 @@ function fieldsOf(dto: VersionFieldsDto): VersionFields {
 export class VersionsService {
   constructor(
     private readonly versions: VersionsRepository,
+    private readonly audit: AuditLog,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -50,14 +53,17 @@ export class VersionsService {
     const semver = parseSemVer(dto.version)!;
     // A clashing row can vanish (deleted) between the insert and the lookup; then insert again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await this.versions.insertIfAbsent({
-        ...fieldsOf(dto),
-        model_id: dto.model_id,
-        hash: dto.hash,
-        version: dto.version,
-        version_sort_key: semverSortKey(semver),
+      const inserted = await this.dataSource.transaction(async (manager) => {
+        const row = await this.versions.insertIfAbsent(
+          { ...fieldsOf(dto), model_id: dto.model_id, hash: dto.hash, version: dto.version, version_sort_key: semverSortKey(semver) },
+          manager,
+        );
+        if (!row) return undefined;
+        const created = VersionResponseDto.fromRow(row);
+        await this.audit.record(manager, { action: 'version.created', resourceType: 'version', resourceId: row.id, after: created });
+        return created;
       });
-      if (inserted) return { version: VersionResponseDto.fromRow(inserted), created: true };
+      if (inserted) return { version: inserted, created: true };
 
       const clashing = await this.versions.findClashing(dto.model_id, dto.hash, dto.version);
       const same = clashing.find((row) => row.hash === dto.hash && row.version === dto.version);
@@ -86,9 +92,10 @@ export class VersionsService {
     return VersionResponseDto.fromRow(await this.require(id));
   }
 
-  list(query: ListVersionsQueryDto): Promise<Page<VersionResponseDto>> {
+  /** `restriction`: a model-restricted caller sees only its models' versions. */
+  list(query: ListVersionsQueryDto, restriction?: ModelRestriction): Promise<Page<VersionResponseDto>> {
     const { limit, page_token, sort, ...filter } = query;
-    return this.versions.listPage(filter, sort, limit, page_token, VersionResponseDto.fromRow);
+    return this.versions.listPage({ ...filter, model_name_like: restriction?.like }, sort, limit, page_token, VersionResponseDto.fromRow);
   }
 
   update(id: number, dto: UpdateVersionDto, ifMatch: string | undefined): Promise<VersionResponseDto> {
@@ -96,8 +103,9 @@ export class VersionsService {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(VersionResponseDto.fromRow(current)));
       assertImmutableUnchanged({ model_id: dto.model_id, hash: dto.hash, version: dto.version }, { ...current });
-      const updated = await this.versions.update(id, fieldsOf(dto), manager);
-      return VersionResponseDto.fromRow(updated!);
+      const updated = VersionResponseDto.fromRow((await this.versions.update(id, fieldsOf(dto), manager))!);
+      await this.audit.record(manager, { action: 'version.updated', resourceType: 'version', resourceId: id, before: VersionResponseDto.fromRow(current), after: updated });
+      return updated;
     });
   }
 
@@ -119,6 +127,7 @@ export class VersionsService {
         );
       }
       await this.versions.delete(id, manager);
+      await this.audit.record(manager, { action: 'version.deleted', resourceType: 'version', resourceId: id, before: VersionResponseDto.fromRow(current) });
     });
   }
 

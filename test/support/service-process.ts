@@ -25,7 +25,8 @@ export class ServiceProcess {
     env: Record<string, string>,
   ) {
     this.child = spawn(process.execPath, [process.env[TEST_ENV.builtApp]!], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      // Authentication and the rate limit are off unless a test turns them on.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', AUTH_REQUIRED: 'false', RATE_LIMIT_PER_MINUTE: '0', ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffer = '';

@@ -18,6 +18,16 @@ export const PROBLEM_TYPES = {
     title: 'Data constraint violated',
     description: 'The database rejected a value that breaks one of its rules (a range or format check).',
   },
+  unauthorized: {
+    status: 401,
+    title: 'Unauthorized',
+    description: 'Credentials are missing or invalid (unknown, revoked or expired key; a token that does not verify). Send `Authorization: Bearer <API key or OIDC token>`.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'The credentials are valid but do not allow this: a scope is missing (`required_scopes` names it), or the key is restricted to other models.',
+  },
   'not-found': {
     status: 404,
     title: 'Resource not found',
@@ -43,6 +53,11 @@ export const PROBLEM_TYPES = {
     title: 'Conflict',
     description: 'The request conflicts with the current state of the registry, e.g. a duplicate name or a resource still in use.',
   },
+  'request-timeout': {
+    status: 408,
+    title: 'Request timeout',
+    description: 'The request (headers and body) did not arrive within REQUEST_TIMEOUT_MS; the connection is closed.',
+  },
   'precondition-failed': {
     status: 412,
     title: 'Precondition failed',
@@ -58,6 +73,11 @@ export const PROBLEM_TYPES = {
     title: 'Payload too large',
     description: 'The request body exceeds the 1 MiB limit.',
   },
+  'uri-too-long': {
+    status: 414,
+    title: 'URI too long',
+    description: 'The request line or a path parameter is longer than the service accepts.',
+  },
   'unsupported-media-type': {
     status: 415,
     title: 'Unsupported media type',
@@ -67,6 +87,11 @@ export const PROBLEM_TYPES = {
     status: 429,
     title: 'Too many requests',
     description: 'The client sent too many requests; retry after the delay given in Retry-After.',
+  },
+  'request-header-fields-too-large': {
+    status: 431,
+    title: 'Request header fields too large',
+    description: 'The request headers exceed the size the service accepts (16 KiB).',
   },
   'bad-request': {
     status: 400,
@@ -94,6 +119,10 @@ export function problemCodeForStatus(status: number): ProblemCode {
   switch (status) {
     case 400:
       return 'bad-request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not-found';
     case 405:
@@ -102,14 +131,20 @@ export function problemCodeForStatus(status: number): ProblemCode {
       return 'not-acceptable';
     case 409:
       return 'conflict';
+    case 408:
+      return 'request-timeout';
     case 412:
       return 'precondition-failed';
     case 413:
       return 'payload-too-large';
+    case 414:
+      return 'uri-too-long';
     case 415:
       return 'unsupported-media-type';
     case 429:
       return 'too-many-requests';
+    case 431:
+      return 'request-header-fields-too-large';
     case 503:
       return 'service-unavailable';
     default:

@@ -5,11 +5,14 @@ import { ProblemDetailsDto } from './problem-details.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (validation-error, malformed-request or constraint-violation)',
+  401: 'Credentials missing or invalid (`WWW-Authenticate: Bearer`)',
+  403: 'A scope is missing (`required_scopes`), or the key is restricted to other models',
   404: 'Resource not found',
   409: 'Conflict with the current state',
   412: 'If-Match does not match the current ETag',
   413: 'Body larger than 1 MiB',
   415: 'Body is not application/json',
+  429: 'Rate limit exceeded: retry after `Retry-After` seconds (`RateLimit-*` headers)',
   500: 'Unexpected error (body carries the request id only)',
   503: 'Database unavailable or instance not ready',
 };
