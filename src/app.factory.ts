@@ -131,9 +131,16 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   setUpOpenApi(app);
 }
 
-/** Once shutdown has begun, a request still arriving gets at most a second more (then a 408), so it cannot hold the exit. */
-export function cutOffArrivingRequests(app: NestFastifyApplication, config: Pick<AppConfig, 'requestTimeoutMs'>): void {
+/**
+ * Once shutdown has begun, requests still arriving (a stalled upload) must not hold the exit: they get
+ * until two seconds before SHUTDOWN_TIMEOUT_MS (at most REQUEST_TIMEOUT_MS), then a 408. Requests
+ * whose body has arrived are not affected: they finish.
+ */
+export function cutOffArrivingRequestsBeforeDeadline(app: NestFastifyApplication, config: Pick<AppConfig, 'requestTimeoutMs' | 'shutdownTimeoutMs' | 'shutdownDrainMs'>): void {
   const server = app.getHttpServer() as { requestTimeout: number; headersTimeout: number };
-  server.requestTimeout = Math.min(config.requestTimeoutMs, 1_000);
-  server.headersTimeout = Math.min(server.headersTimeout, server.requestTimeout);
+  const graceMs = Math.max(0, Math.min(config.requestTimeoutMs, config.shutdownTimeoutMs - config.shutdownDrainMs - 2_000));
+  setTimeout(() => {
+    server.requestTimeout = 1;
+    server.headersTimeout = 1;
+  }, graceMs).unref();
 }

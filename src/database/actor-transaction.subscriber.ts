@@ -1,4 +1,4 @@
-import type { EntitySubscriberInterface, TransactionStartEvent } from 'typeorm';
+import { EventSubscriber, type EntitySubscriberInterface, type TransactionStartEvent } from 'typeorm';
 import { RequestContext } from '../common/context/request-context';
 
 /** Transaction-local setting read by the `events.actor` column default (see the IdentityAudit migration). */
@@ -10,6 +10,7 @@ export const ACTOR_SETTING = 'model_registry.actor';
  * `actor` column defaults to that setting, so every change event carries its actor without any code
  * path having to remember it, and without touching the triggers.
  */
+@EventSubscriber()
 export class ActorTransactionSubscriber implements EntitySubscriberInterface {
   async afterTransactionStart(event: TransactionStartEvent): Promise<void> {
     const context = RequestContext.current();
