@@ -9,6 +9,7 @@ import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
+import { ArrivingRequests } from './common/http/arriving-requests';
 import { clientErrorHandler, frameworkErrorHandler } from './common/http/edge-errors';
 import { AuthHooks } from './auth/auth.hooks';
 import { LifecycleState } from './health/lifecycle.state';
@@ -47,9 +48,13 @@ export function createFastifyAdapter(logger: Logger, config: Pick<AppConfig, 're
     trustProxy: config.trustProxy as boolean | string[],
     // A request (headers and body) must arrive within REQUEST_TIMEOUT_MS, or it gets a 408 and its
     // connection is closed: a stalled upload cannot hold a worker, or a graceful shutdown. Node checks
-    // the deadline every connectionsCheckingInterval.
+    // the deadline every connectionsCheckingInterval, and only while headersTimeout <= requestTimeout.
     requestTimeout: config.requestTimeoutMs,
-    http: { connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))) },
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
   });
@@ -75,10 +80,16 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   return app;
 }
 
+const arrivingRequests = new WeakMap<NestFastifyApplication, ArrivingRequests>();
+
 /** Hooks, security headers, CORS and OpenAPI on a created application. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser(['text/plain']);
+
+  const arriving = new ArrivingRequests();
+  arriving.install(fastify);
+  arrivingRequests.set(app, arriving);
 
   const telemetry = new HttpTelemetry();
   fastify.addHook('onRequest', async (request, reply) => {
@@ -137,10 +148,6 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
  * whose body has arrived are not affected: they finish.
  */
 export function cutOffArrivingRequestsBeforeDeadline(app: NestFastifyApplication, config: Pick<AppConfig, 'requestTimeoutMs' | 'shutdownTimeoutMs' | 'shutdownDrainMs'>): void {
-  const server = app.getHttpServer() as { requestTimeout: number; headersTimeout: number };
   const graceMs = Math.max(0, Math.min(config.requestTimeoutMs, config.shutdownTimeoutMs - config.shutdownDrainMs - 2_000));
-  setTimeout(() => {
-    server.requestTimeout = 1;
-    server.headersTimeout = 1;
-  }, graceMs).unref();
+  setTimeout(() => arrivingRequests.get(app)?.cutOff(), graceMs).unref();
 }

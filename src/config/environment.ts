@@ -275,7 +275,7 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
   for (const dependent of ['AUTH_OIDC_AUDIENCE', 'AUTH_OIDC_JWKS_URI']) {
     if (parsed[dependent] && !parsed.AUTH_OIDC_ISSUER) problems.push(`${dependent} needs AUTH_OIDC_ISSUER`);
   }
-  if ((parsed.AUTH_OIDC_SUBJECT_SCOPES as SubjectScopeRule[]).length > 0 && !parsed.AUTH_OIDC_ISSUER) problems.push('AUTH_OIDC_SUBJECT_SCOPES needs AUTH_OIDC_ISSUER');
+  if (((parsed.AUTH_OIDC_SUBJECT_SCOPES as SubjectScopeRule[] | undefined) ?? []).length > 0 && !parsed.AUTH_OIDC_ISSUER) problems.push('AUTH_OIDC_SUBJECT_SCOPES needs AUTH_OIDC_ISSUER');
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return parsed as Environment;
 }

@@ -36,12 +36,15 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: u
   if (error.code === 'HPE_HEADER_OVERFLOW' && requestLineLength(error.rawPacket) > MAX_REQUEST_LINE_BYTES) {
     known = { code: 'uri-too-long', detail: 'The request URI is longer than the 8 KiB the service accepts.' };
   }
-  const requestId = randomUUID();
-  const body = JSON.stringify(buildProblem(known.code, known.detail, { instance: '/', requestId }));
-  const status = PROBLEM_TYPES[known.code].status;
+  answerOnSocketAndClose(socket, known.code, known.detail, randomUUID());
+}
+
+/** Writes a problem+json response straight to the socket (no HTTP machinery left to use) and closes it. */
+export function answerOnSocketAndClose(socket: Socket, code: ProblemCode, detail: string, requestId: string): void {
+  const body = JSON.stringify(buildProblem(code, detail, { instance: '/', requestId }));
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${PROBLEM_TYPES[known.code].title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `HTTP/1.1 ${PROBLEM_TYPES[code].status} ${PROBLEM_TYPES[code].title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
         `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
     );
   }
