@@ -3,8 +3,16 @@
  * endpoint, at fixed connection counts, driven by autocannon from this process. Usage:
  *   npm run bench:load -- [--models 10000] [--versions 20] [--bindings 2] [--duration 10] [--warmup 3]
  *                         [--connections 4,32] [--endpoints resolve,model,model_by_name,versions,create_version,usage,stats]
- *                         [--no-build] [--autocannon (even when wrk is installed)]
+ *                         [--auth-endpoints resolve (or none)] [--auth-rounds 3] [--database mr_bench_load] [--no-build]
+ *                         [--autocannon (even when wrk is installed)]
+ *
+ * The service runs without credentials (AUTH_REQUIRED=false) and without a rate limit. For the
+ * endpoints in --auth-endpoints a second service runs with AUTH_REQUIRED=true and every request
+ * carries an API key: its CPU per request against the first one's is the cost of authentication.
+ * The two alternate --auth-rounds times and the medians are compared. Both services first make one
+ * write (an API key), as any production instance has, so both run in the same state.
  */
+import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { benchServer, freshDatabase, migrate, serviceDatabaseEnv, withClient } from './lib/database';
 import { flag, listFlag, numberFlag } from './lib/args';
@@ -20,8 +28,11 @@ const BINDINGS = numberFlag('bindings', 2);
 const DURATION = numberFlag('duration', 10);
 const WARMUP = numberFlag('warmup', 3);
 const CONNECTIONS = listFlag('connections', ['4', '32']).map(Number);
-const DATABASE = 'mr_bench_load';
+const DATABASE = flag('database') ?? 'mr_bench_load';
 const USE_WRK = flag('autocannon') === undefined && wrkAvailable();
+const AUTH_ENDPOINTS = listFlag('auth-endpoints', ['resolve']);
+/** Authenticated and unauthenticated runs alternate this many times; medians are compared (shared machines are noisy). */
+const AUTH_ROUNDS = numberFlag('auth-rounds', 3);
 
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
 let created = 0;
@@ -32,6 +43,9 @@ interface Endpoint {
   /** The same request for wrk, as the body of a Lua `request` function (N: models, B: bindings, TARGET). */
   lua: string;
 }
+
+/** Copies wrk's global headers (the API key, in authenticated runs) into a request that sets its own. */
+const JSON_HEADERS = `{ ['Content-Type'] = 'application/json', ['Authorization'] = wrk.headers['Authorization'] }`;
 
 function endpoints(bindingCount: number): Endpoint[] {
   const json = (value: unknown) => JSON.stringify(value);
@@ -64,13 +78,13 @@ function endpoints(bindingCount: number): Endpoint[] {
       },
       lua: `local hash = string.rep('b', 40) .. string.format('%04x%020x', TARGET + RUN, counter)
   local body = '{"model_id":' .. math.random(1, N) .. ',"hash":"' .. hash .. '","version":"8.' .. counter .. '.' .. (TARGET + RUN) .. '","cost_per_1k":0.01,"eval_score":0.9}'
-  return wrk.format('POST', '/versions', { ['Content-Type'] = 'application/json' }, body)`,
+  return wrk.format('POST', '/versions', ${JSON_HEADERS}, body)`,
     },
     {
       name: 'usage',
       request: () => ({ method: 'POST', path: `/bindings/${random(bindingCount)}/usage`, body: json({ latency_ms: random(900), success: Math.random() > 0.02 }) }),
       lua: `local body = '{"latency_ms":' .. math.random(1, 900) .. ',"success":' .. (math.random() > 0.02 and 'true' or 'false') .. '}'
-  return wrk.format('POST', '/bindings/' .. math.random(1, B) .. '/usage', { ['Content-Type'] = 'application/json' }, body)`,
+  return wrk.format('POST', '/bindings/' .. math.random(1, B) .. '/usage', ${JSON_HEADERS}, body)`,
     },
     { name: 'stats', request: () => ({ method: 'GET', path: '/stats' }), lua: `return wrk.format('GET', '/stats')` },
   ];
@@ -88,9 +102,14 @@ interface Measured {
 
 let runs = 0;
 
+/** The run with the median CPU per request. */
+function median(runs: Measured[]): Measured {
+  return [...runs].sort((a, b) => a.cpuPerRequest! - b.cpuPerRequest!)[Math.floor(runs.length / 2)];
+}
+
 /** wrk when installed (less CPU taken from the servers on this 2-core machine), else autocannon. */
-async function drive(base: string, endpoint: Endpoint, target: number, connections: number, seconds: number): Promise<Measured> {
-  if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs });
+async function drive(base: string, endpoint: Endpoint, target: number, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<Measured> {
+  if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs }, headers);
 
   const result = await autocannon({
     url: base,
@@ -100,7 +119,7 @@ async function drive(base: string, endpoint: Endpoint, target: number, connectio
       {
         setupRequest: (request) => {
           const next = endpoint.request(target);
-          return { ...request, method: next.method, path: next.path, body: next.body, headers: next.body ? { 'content-type': 'application/json' } : {} };
+          return { ...request, method: next.method, path: next.path, body: next.body, headers: { ...headers, ...(next.body ? { 'content-type': 'application/json' } : {}) } };
         },
       },
     ],
@@ -112,6 +131,7 @@ async function main(): Promise<void> {
   if (flag('no-build') === undefined) buildService();
   const { server, stop } = await benchServer();
   let service: BenchService | undefined;
+  let authService: BenchService | undefined;
   let floor: FloorServer | undefined;
   try {
     console.log(`Seeding ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings…`);
@@ -120,25 +140,47 @@ async function main(): Promise<void> {
     await withClient(server, DATABASE, (client) => seedCatalog(client, { models: MODELS, versionsPerModel: VERSIONS, bindingsPerVersion: BINDINGS }));
     const env = serviceDatabaseEnv(server, DATABASE);
     service = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10' });
+    await service.post('/api-keys', { name: 'bench', scopes: ['registry:read'] });
     floor = await FloorServer.start({ ...env, DB_POOL_SIZE: '10' });
     const bindingCount = MODELS * VERSIONS * BINDINGS;
     const selected = listFlag('endpoints', endpoints(bindingCount).map((e) => e.name));
+    let authHeaders: Record<string, string> = {};
+    if (AUTH_ENDPOINTS.some((name) => selected.includes(name))) {
+      const bootstrapKey = randomBytes(32).toString('base64url');
+      authService = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', AUTH_REQUIRED: 'true', AUTH_BOOTSTRAP_KEY: bootstrapKey });
+      const { key } = await authService.post<{ key: string }>(
+        '/api-keys',
+        { name: 'bench', scopes: ['registry:read', 'registry:write', 'usage:report'] },
+        { authorization: `Bearer ${bootstrapKey}` },
+      );
+      authHeaders = { Authorization: `Bearer ${key}` };
+    }
 
     const rows: Record<string, string | number>[] = [];
     const results: unknown[] = [];
     for (const endpoint of endpoints(bindingCount).filter((e) => selected.includes(e.name))) {
       for (const connections of CONNECTIONS) {
         const measured: Record<string, Measured> = {};
-        for (const [target, name, base, pid] of [
-          [1, 'service', service.url(''), service.pid],
-          [2, 'floor', floor.url(''), floor.pid],
-        ] as const) {
-          await drive(base, endpoint, target, connections, WARMUP);
+        const measure = async (target: number, base: string, pid: number, headers: Record<string, string> = {}): Promise<Measured> => {
+          await drive(base, endpoint, target, connections, WARMUP, headers);
           const cpuBefore = cpuMicros(pid);
-          const run = await drive(base, endpoint, target, connections, DURATION);
-          measured[name] = { ...run, cpuPerRequest: (cpuMicros(pid) - cpuBefore) / (run.rps * DURATION) };
+          const run = await drive(base, endpoint, target, connections, DURATION, headers);
+          return { ...run, cpuPerRequest: (cpuMicros(pid) - cpuBefore) / (run.rps * DURATION) };
+        };
+        if (authService && AUTH_ENDPOINTS.includes(endpoint.name)) {
+          const plain: Measured[] = [];
+          const keyed: Measured[] = [];
+          for (let round = 0; round < AUTH_ROUNDS; round++) {
+            plain.push(await measure(1, service.url(''), service.pid));
+            keyed.push(await measure(3, authService.url(''), authService.pid, authHeaders));
+          }
+          measured.service = median(plain);
+          measured.authenticated = median(keyed);
+        } else {
+          measured.service = await measure(1, service.url(''), service.pid);
         }
-        const { service: s, floor: f } = measured;
+        measured.floor = await measure(2, floor.url(''), floor.pid);
+        const { service: s, floor: f, authenticated: a } = measured;
         rows.push({
           endpoint: endpoint.name,
           conns: connections,
@@ -152,15 +194,23 @@ async function main(): Promise<void> {
           'service CPU/req': `${Math.round(s.cpuPerRequest!)} µs`,
           'floor CPU/req': `${Math.round(f.cpuPerRequest!)} µs`,
           'service non-2xx': s.non2xx + s.errors,
+          'with key req/s': a ? Math.round(a.rps) : '-',
+          'with key CPU/req': a ? `${Math.round(a.cpuPerRequest!)} µs` : '-',
+          'key CPU ratio': a ? (a.cpuPerRequest! / s.cpuPerRequest!).toFixed(2) : '-',
+          'with key non-2xx': a ? a.non2xx + a.errors : '-',
         });
-        results.push({ endpoint: endpoint.name, connections, service: s, floor: f, ratio: s.rps / f.rps });
-        console.log(`${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})`);
+        results.push({ endpoint: endpoint.name, connections, service: s, floor: f, ratio: s.rps / f.rps, ...(a ? { authenticated: a, auth_cpu_ratio: a.cpuPerRequest! / s.cpuPerRequest! } : {}) });
+        console.log(
+          `${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})` +
+            (a ? `; with a key ${Math.round(a.rps)} req/s, CPU/req ${(a.cpuPerRequest! / s.cpuPerRequest!).toFixed(2)} × without` : ''),
+        );
       }
     }
     printTable(`Load (${USE_WRK ? 'wrk' : 'autocannon'}): ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings, ${DURATION} s per run after ${WARMUP} s warm-up`, rows);
     console.log(`\nSaved ${saveResults('load', { driver: USE_WRK ? 'wrk' : 'autocannon', models: MODELS, versions: VERSIONS, bindings: BINDINGS, duration: DURATION, results })}`);
   } finally {
     await service?.stop();
+    await authService?.stop();
     await floor?.stop();
     await stop();
   }

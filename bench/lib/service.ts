@@ -64,7 +64,19 @@ export class BenchService {
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) },
+      // Without credentials and without a rate limit (a benchmark would measure 429s) unless a run asks for them.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'production',
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'warn',
+        AUTH_REQUIRED: 'false',
+        RATE_LIMIT_PER_MINUTE: '0',
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const service = new BenchService(child, port);
@@ -85,8 +97,8 @@ export class BenchService {
     return `http://127.0.0.1:${this.port}${pathname}`;
   }
 
-  async post<T>(pathname: string, body: unknown): Promise<T> {
-    const response = await fetch(this.url(pathname), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async post<T>(pathname: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const response = await fetch(this.url(pathname), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     if (!response.ok) throw new Error(`POST ${pathname}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   }

@@ -25,6 +25,8 @@ const DOCS_ROUTE = /^\/docs(?:[-/].*)?$/;
 /** Probes and scrapes are never rate limited: a busy monitoring system must not take an instance out. */
 const UNLIMITED_ROUTE = /^\/(?:health(?:\/.*)?|metrics)$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const LEAVE_CONTEXT = 'leaveRequestContext';
+type ContextualRequest = FastifyRequest & { [LEAVE_CONTEXT]: (() => void) | null };
 
 function accessOf(request: FastifyRequest): RouteAccess | undefined {
   return (request.routeOptions.config as { [ROUTE_ACCESS]?: RouteAccess } | undefined)?.[ROUTE_ACCESS];
@@ -55,6 +57,7 @@ export class AuthHooks implements OnApplicationShutdown {
   /** Called by the app factory before routes are registered. */
   async install(fastify: FastifyInstance): Promise<void> {
     fastify.decorateRequest('principal', null);
+    fastify.decorateRequest(LEAVE_CONTEXT, null);
     fastify.addHook('onRoute', (route) => this.describeRoute(route));
     fastify.addHook('onReady', async () => {
       const undeclared = this.routes.filter((route) => route.access === undefined && route.method !== 'OPTIONS');
@@ -63,6 +66,12 @@ export class AuthHooks implements OnApplicationShutdown {
     this.limiter = await RateLimiter.install(fastify, this.config.rateLimit, this.logger);
     fastify.addHook('onRequest', (request, reply) => this.onRequest(request, reply));
     fastify.addHook('preHandler', (request, reply, done) => this.preHandler(request, reply, done));
+    // A mutation's request context ends with its response (or its abort).
+    const leaveContext = async (request: FastifyRequest) => {
+      (request as ContextualRequest)[LEAVE_CONTEXT]?.();
+    };
+    fastify.addHook('onResponse', leaveContext);
+    fastify.addHook('onRequestAbort', leaveContext);
     if (!this.config.authRequired) {
       this.logger.warn('AUTH_REQUIRED=false: requests without credentials are served as an anonymous admin. Set AUTH_REQUIRED=true before exposing this service.');
     }
@@ -131,7 +140,7 @@ export class AuthHooks implements OnApplicationShutdown {
     const principal = request.principal;
     const proceed = () => {
       if (SAFE_METHODS.has(request.method)) done();
-      else RequestContext.run({ actor: principal ?? ANONYMOUS, requestId: String(request.id) }, () => done());
+      else (request as ContextualRequest)[LEAVE_CONTEXT] = RequestContext.enter({ actor: principal ?? ANONYMOUS, requestId: String(request.id) }, () => done());
     };
     const access = accessOf(request);
     if (principal?.models && access?.kind === 'scope' && ModelAccess.needsRequestData(access.models)) {
