@@ -68,8 +68,8 @@ export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.timer);
   }
 
-  /** The key's principal, or why it is refused. Malformed keys are the caller's business (undefined prefix). */
-  async verify(token: string, now = Date.now()): Promise<Principal | KeyFailure> {
+  /** The key's principal, or why it is refused; `digest` is the token's SHA-256. */
+  async verify(token: string, digest = hashApiKey(token), now = Date.now()): Promise<Principal | KeyFailure> {
     const prefix = apiKeyPrefix(token);
     if (!prefix) return 'unknown';
     let entry = this.entries.get(prefix);
@@ -79,7 +79,7 @@ export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
       entry = await this.load(prefix);
       if (!entry) return 'unknown';
     }
-    if (!sameDigest(hashApiKey(token), entry.hash)) return 'unknown';
+    if (!sameDigest(digest, entry.hash)) return 'unknown';
     if (entry.revoked) return 'revoked';
     const expiresAt = entry.principal.expiresAt;
     if (expiresAt && expiresAt.getTime() <= now) return 'expired';

@@ -59,12 +59,11 @@ export class Authenticator {
     if (header === undefined || header === '') return 'missing';
     const token = BEARER.exec(header)?.[1];
     if (!token) return 'malformed';
-    if (this.bootstrapDigest || this.metricsDigest) {
-      const digest = hashApiKey(token);
-      if (this.bootstrapDigest && sameDigest(digest, this.bootstrapDigest)) return BOOTSTRAP;
-      if (this.metricsDigest && sameDigest(digest, this.metricsDigest)) return METRICS_PRINCIPAL;
-    }
-    if (token.startsWith(API_KEY_TAG)) return this.keys.verify(token);
+    // One digest serves every comparison: the configured secrets and the stored key hashes.
+    const digest = hashApiKey(token);
+    if (this.bootstrapDigest && sameDigest(digest, this.bootstrapDigest)) return BOOTSTRAP;
+    if (this.metricsDigest && sameDigest(digest, this.metricsDigest)) return METRICS_PRINCIPAL;
+    if (token.startsWith(API_KEY_TAG)) return this.keys.verify(token, digest);
     if (JWT.test(token)) return this.oidc.verify(token);
     return 'invalid';
   }

@@ -30,4 +30,6 @@ export const CONSTRAINTS: Record<string, ConstraintDescription> = {
   ck_provider_bindings_config: { field: 'config', message: 'must be a JSON object of at most 16 KiB' },
   ck_provider_bindings_avg_latency_ms: { field: 'avg_latency_ms', message: 'must be zero or more' },
   ck_provider_bindings_success_rate: { field: 'success_rate', message: 'must be a number from 0 to 1' },
+  // 48 random bits: a collision is possible in theory only; the client retries.
+  uq_api_keys_prefix: { field: 'key', message: 'a generated key collided with an existing one; send the request again' },
 };
