@@ -1,24 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditEntryDto } from '../src/audit/dto/audit-entry.dto';
 import { authEnv, bearer, BOOTSTRAP_KEY, createKey, type CreatedKey } from './support/auth';
 import { makeBinding, makeModel, makeVersion } from './support/factories';
 import { expectProblem } from './support/problem';
 import { createTestApp, type TestApp } from './support/test-app';
 
-interface AuditEntry {
-  id: number;
-  occurred_at: string;
-  actor: string;
-  actor_type: string;
-  actor_key_id: number | null;
-  actor_name: string | null;
-  actor_subject: string | null;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  request_id: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-}
+type AuditEntry = AuditEntryDto;
 
 const admin = bearer(BOOTSTRAP_KEY);
 

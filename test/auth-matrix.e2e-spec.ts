@@ -1,5 +1,5 @@
 import type { RouteAccess } from '../src/common/auth/access.decorator';
-import { SCOPES, type Scope } from '../src/common/auth/scopes';
+import { SCOPES, type Scope } from '../src/config/scopes';
 import { AuthHooks, type RouteDescription } from '../src/auth/auth.hooks';
 import { authEnv, bearer, BOOTSTRAP_KEY, createKey } from './support/auth';
 import { makeBinding, makeModel, makeVersion } from './support/factories';

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSuiteDatabase, dropDatabase, testServer } from './setup/test-database';
+import { createSuiteDatabase, dropDatabase } from './setup/test-database';
 import { makeModel } from './support/factories';
-import { ServiceProcess } from './support/service-process';
+import { databaseEnv, ServiceProcess } from './support/service-process';
 
 interface RawResponse {
   status: number;
@@ -51,8 +51,7 @@ describe('a hardened edge (the service as a process)', () => {
 
   beforeAll(async () => {
     database = await createSuiteDatabase('edge');
-    const server = testServer();
-    env = { POSTGRES_HOST: server.host, POSTGRES_PORT: String(server.port), POSTGRES_USER: server.user, POSTGRES_PASSWORD: server.password ?? '', POSTGRES_DB: database };
+    env = databaseEnv(database);
     service = await ServiceProcess.start({ ...env, REQUEST_TIMEOUT_MS: '1000' });
     await service.waitFor('/health/ready', 200, 30_000);
   });

@@ -1,9 +1,9 @@
 import Redis from 'ioredis';
 import { authEnv, bearer, BOOTSTRAP_KEY, createKey } from './support/auth';
 import { expectProblem } from './support/problem';
-import { freePort, ServiceProcess } from './support/service-process';
+import { databaseEnv, freePort, ServiceProcess } from './support/service-process';
 import { createTestApp, type TestApp } from './support/test-app';
-import { createSuiteDatabase, dropDatabase, testServer } from './setup/test-database';
+import { createSuiteDatabase, dropDatabase } from './setup/test-database';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -74,13 +74,8 @@ describe('rate limits', () => {
     const redis = new Redis(REDIS_URL, { lazyConnect: true });
     await redis.connect();
     const database = await createSuiteDatabase('rate_limit_shared');
-    const server = testServer();
     const env = authEnv({
-      POSTGRES_HOST: server.host,
-      POSTGRES_PORT: String(server.port),
-      POSTGRES_USER: server.user,
-      POSTGRES_PASSWORD: server.password ?? '',
-      POSTGRES_DB: database,
+      ...databaseEnv(database),
       RATE_LIMIT_PER_MINUTE: String(limit),
       RATE_LIMIT_REDIS_URL: REDIS_URL,
       RATE_LIMIT_REDIS_PREFIX: prefix,

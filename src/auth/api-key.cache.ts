@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ModelRestriction } from '../common/auth/model-patterns';
 import type { Principal } from '../common/auth/principal';
-import { isScope } from '../common/auth/scopes';
+import { isScope } from '../config/scopes';
 import { apiKeyPrefix, hashApiKey, sameDigest } from './api-key-format';
 import { ApiKeysRepository, type ApiKeyCredential } from './api-keys.repository';
 

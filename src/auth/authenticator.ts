@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Principal } from '../common/auth/principal';
-import { SCOPES } from '../common/auth/scopes';
+import { SCOPES } from '../config/scopes';
 import { securityConfig } from '../config/security.config';
 import { API_KEY_TAG, hashApiKey, sameDigest } from './api-key-format';
 import { ApiKeyCache } from './api-key.cache';

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { ServiceUnavailableError } from '../common/errors/application.error';
 import type { Principal } from '../common/auth/principal';
-import { isScope, type Scope } from '../common/auth/scopes';
+import { isScope, type Scope } from '../config/scopes';
 import { securityConfig, type OidcConfig } from '../config/security.config';
 
 /** Asymmetric algorithms only: a token signed with a shared secret (HS256) or none is refused. */

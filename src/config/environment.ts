@@ -4,7 +4,7 @@
  */
 
 import { validateCronExpression } from 'cron';
-import { isScope, SCOPES } from '../common/auth/scopes';
+import { isScope, SCOPES } from './scopes';
 
 type Raw = Record<string, string | undefined>;
 

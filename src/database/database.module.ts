@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config/database.config';
-import { ActorTransactionSubscriber } from './actor-transaction.subscriber';
 import { dataSourceOptions } from './data-source.options';
 import { DatabaseMigrator } from './database-migrator';
 import { PreparedStatements } from './prepared-statements';
@@ -16,7 +15,6 @@ import { PreparedStatements } from './prepared-statements';
         // Feature modules register their entities with TypeOrmModule.forFeature.
         entities: [],
         autoLoadEntities: true,
-        subscribers: [ActorTransactionSubscriber],
         retryAttempts: 10,
         retryDelay: 3_000,
       }),

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEST_ENV } from '../setup/test-database';
+import { TEST_ENV, testServer } from '../setup/test-database';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -12,6 +12,12 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The environment that points a service process at `database` on the test server. */
+export function databaseEnv(database: string): Record<string, string> {
+  const server = testServer();
+  return { POSTGRES_HOST: server.host, POSTGRES_PORT: String(server.port), POSTGRES_USER: server.user, POSTGRES_PASSWORD: server.password ?? '', POSTGRES_DB: database };
 }
 
 /** The compiled service (built once by the global setup) running as a real process. */

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, ValidateBy } from 'class-validator';
 import { isModelPattern, MAX_MODEL_PATTERNS } from '../../common/auth/model-patterns';
-import { SCOPES, type Scope } from '../../common/auth/scopes';
+import { SCOPES, type Scope } from '../../config/scopes';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import { IsTimestamp } from '../../common/validation/validators';
 import { API_KEY_SORTS, type ApiKeyRow, type ApiKeySort } from '../api-keys.repository';

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Principal } from '../../common/auth/principal';
-import { SCOPES } from '../../common/auth/scopes';
+import { SCOPES } from '../../config/scopes';
 
 export class WhoAmIDto {
   @ApiProperty({ description: 'The identity recorded in the audit log and on change events.', example: 'api_key:12' })

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { MergeRouteConfig } from '../http/route-config';
 import { ApiProblemResponses } from '../openapi/api-problem-responses.decorator';
 import type { ModelRestriction } from './model-patterns';
-import type { Scope } from './scopes';
+import type { Scope } from '../../config/scopes';
 
 /**
  * Who may call a route. Every route declares exactly one of these with a decorator below; the auth

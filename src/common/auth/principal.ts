@@ -1,6 +1,6 @@
 import type { Actor } from '../context/request-context';
 import type { ModelRestriction } from './model-patterns';
-import type { Scope } from './scopes';
+import type { Scope } from '../../config/scopes';
 
 /** An authenticated caller (or, with AUTH_REQUIRED=false and no credentials, the anonymous one). */
 export interface Principal extends Actor {

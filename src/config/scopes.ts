@@ -1,7 +1,8 @@
 /**
  * What a caller may do. Each route declares the scopes that let a caller through (any one of them);
  * `admin` passes everywhere. No scope implies another: a key for "register but never delete" is
- * `registry:write` (plus `registry:read` to look things up).
+ * `registry:write` (plus `registry:read` to look things up). The list lives with the configuration
+ * because the environment names scopes too (AUTH_OIDC_SUBJECT_SCOPES) and is checked against it at boot.
  */
 export const SCOPES = ['registry:read', 'registry:write', 'registry:manage', 'usage:report', 'retention:run', 'admin'] as const;
 
