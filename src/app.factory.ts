@@ -87,10 +87,6 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser(['text/plain']);
 
-  const arriving = new ArrivingRequests();
-  arriving.install(fastify);
-  arrivingRequests.set(app, arriving);
-
   const telemetry = new HttpTelemetry();
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -123,6 +119,11 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       'request completed',
     );
   });
+
+  // After the telemetry hooks: its onResponse must run first, while the request's span is still open.
+  const arriving = new ArrivingRequests();
+  arriving.install(fastify);
+  arrivingRequests.set(app, arriving);
 
   // helmet sets the usual security headers; the Content-Security-Policy is set by the onSend hook above.
   await app.register(helmet, { contentSecurityPolicy: false });
