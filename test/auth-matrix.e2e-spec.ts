@@ -189,6 +189,22 @@ describe('authorization matrix: every route × every kind of credential', () => 
     expect(routes().map((route) => `${route.method} ${route.url}`).filter((route) => !builders[route])).toEqual([]);
   });
 
+  it('the OpenAPI document says the same: the bearer scheme and each operation\'s scopes', async () => {
+    const document = (await sut.http.get('/docs-json').expect(200)).body;
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const declared = new Map(routes().map((route) => [`${route.method} ${route.url}`, route.access!]));
+    const disagreements: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, { security?: unknown[]; 'x-required-scopes'?: string[] }>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const access = declared.get(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
+        const documented = { secured: (operation.security ?? []).length > 0, scopes: operation['x-required-scopes'] };
+        const expected = { secured: access !== undefined && access.kind !== 'public', scopes: access?.kind === 'scope' ? access.anyOf : undefined };
+        if (JSON.stringify(documented) !== JSON.stringify(expected)) disagreements.push(`${method} ${path}: ${JSON.stringify(documented)} vs ${JSON.stringify(expected)}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
   it('answers 401, 403 or success exactly as declared, for every route and credential: 0 mismatches', async () => {
     const mismatches: string[] = [];
     let checked = 0;

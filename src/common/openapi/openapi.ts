@@ -10,6 +10,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .setVersion(process.env.npm_package_version ?? '0.1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An API key (`mrk_…`, from POST /api-keys), an OIDC token from the configured issuer, or AUTH_BOOTSTRAP_KEY. The scopes an operation needs are in its `x-required-scopes`.',
+      },
+      'bearer',
+    )
     .build();
   return SwaggerModule.createDocument(app, config, {
     // Every route declares its own operationId; this only names any that forgets (and a test fails).
