@@ -82,8 +82,8 @@ describe('authorization matrix: every route × every kind of credential', () => 
     'POST /api-keys': async () => ({ path: '/api-keys', body: { name: 'matrix', scopes: ['registry:read'] } }),
     'GET /api-keys': async () => ({ path: '/api-keys' }),
     'GET /api-keys/:id': async () => ({ path: `/api-keys/${shared.keyId}` }),
-    // Revoking is idempotent: the same key answers 204 every time.
-    'DELETE /api-keys/:id': async () => ({ path: `/api-keys/${shared.keyId}` }),
+    // Revoking is idempotent: the same key answers 204 every time (a fresh one is revoked when it counts).
+    'DELETE /api-keys/:id': async (fresh) => ({ path: `/api-keys/${fresh ? (await createKey(sut.http, { scopes: ['registry:read'] })).id : shared.keyId}` }),
     'GET /audit': async () => ({ path: '/audit' }),
     'POST /models': async () => ({ path: '/models', body: makeModel({ name: `team-b-new-${++sequence}-${process.pid}` }) }),
     'GET /models': async () => ({ path: '/models' }),
@@ -93,7 +93,7 @@ describe('authorization matrix: every route × every kind of credential', () => 
     'DELETE /models/:id': async (fresh) => ({ path: `/models/${fresh ? (await freshModel()).id : shared.modelId}` }),
     'GET /models/:id/aliases': async () => ({ path: `/models/${shared.modelId}/aliases` }),
     'GET /models/:id/aliases/:alias': async () => ({ path: `/models/${shared.modelId}/aliases/production` }),
-    'PUT /models/:id/aliases/:alias': async () => ({ path: `/models/${shared.modelId}/aliases/staging`, body: { version_id: shared.versionId } }),
+    'PUT /models/:id/aliases/:alias': async () => ({ path: `/models/${shared.modelId}/aliases/set-${++sequence}`, body: { version_id: shared.versionId } }),
     'DELETE /models/:id/aliases/:alias': async (fresh) => {
       const alias = `tmp-${++sequence}`;
       if (fresh) await sut.http.put(`/models/${shared.modelId}/aliases/${alias}`).set(admin).send({ version_id: shared.versionId }).expect(201);
@@ -102,7 +102,7 @@ describe('authorization matrix: every route × every kind of credential', () => 
     'POST /versions': async () => ({ path: '/versions', body: makeVersion(shared.modelId) }),
     'GET /versions': async () => ({ path: '/versions' }),
     'GET /versions/:id': async () => ({ path: `/versions/${shared.versionId}` }),
-    'PUT /versions/:id': async () => ({ path: `/versions/${shared.versionId}`, body: { eval_score: 0.5 } }),
+    'PUT /versions/:id': async () => ({ path: `/versions/${shared.versionId}`, body: { eval_score: (++sequence % 100) / 100 } }),
     'DELETE /versions/:id': async (fresh) => ({ path: `/versions/${fresh ? (await post('/versions', makeVersion(shared.modelId))).id : shared.versionId}` }),
     'POST /versions/:id/restore': async (fresh) => {
       if (!fresh) return { path: `/versions/${shared.versionId}/restore` };
@@ -113,7 +113,7 @@ describe('authorization matrix: every route × every kind of credential', () => 
     'POST /bindings': async () => ({ path: '/bindings', body: makeBinding(shared.versionId) }),
     'GET /bindings': async () => ({ path: '/bindings' }),
     'GET /bindings/:id': async () => ({ path: `/bindings/${shared.bindingId}` }),
-    'PUT /bindings/:id': async () => ({ path: `/bindings/${shared.bindingId}`, body: { status: 'active' } }),
+    'PUT /bindings/:id': async () => ({ path: `/bindings/${shared.bindingId}`, body: { config: { attempt: ++sequence } } }),
     'POST /bindings/:id/usage': async () => ({ path: `/bindings/${shared.bindingId}/usage`, body: { latency_ms: 10, success: true } }),
     'DELETE /bindings/:id': async (fresh) => ({ path: `/bindings/${fresh ? (await post('/bindings', makeBinding(shared.versionId, { status: 'inactive' }))).id : shared.bindingId}` }),
     'GET /resolve/:model_name': async () => ({ path: `/resolve/${shared.modelName}` }),
@@ -203,6 +203,23 @@ describe('authorization matrix: every route × every kind of credential', () => 
       }
     }
     expect(disagreements).toEqual([]);
+  });
+
+  it('every change writes exactly one audit entry (usage reports none)', async () => {
+    const unaudited = new Set(['POST /bindings/:id/usage']);
+    const count = async () => Number((await sut.db.query('SELECT count(*) AS n FROM audit_log')).rows[0].n);
+    const wrong: string[] = [];
+    for (const route of routes().filter((r) => r.method !== 'GET')) {
+      const name = `${route.method} ${route.url}`;
+      const request = await builders[name](true);
+      const before = await count();
+      const call = sut.http[route.method.toLowerCase() as 'post'](request.path).set(admin);
+      const response = request.body ? await call.send(request.body) : await call;
+      const written = (await count()) - before;
+      const expected = unaudited.has(name) ? 0 : 1;
+      if (response.status >= 300 || written !== expected) wrong.push(`${name}: ${response.status}, ${written} entries`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('answers 401, 403 or success exactly as declared, for every route and credential: 0 mismatches', async () => {
