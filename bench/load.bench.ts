@@ -3,11 +3,20 @@
  * endpoint, at fixed connection counts, driven by autocannon from this process. Usage:
  *   npm run bench:load -- [--models 10000] [--versions 20] [--bindings 2] [--duration 10] [--warmup 3]
  *                         [--connections 4,32] [--endpoints resolve,resolve_constrained,resolve_cached,model,model_by_name,versions,create_version,usage,stats]
- *                         [--no-build] [--autocannon (even when wrk is installed)]
+ *                         [--auth-endpoints resolve (or none)] [--auth-rounds 3] [--database mr_bench_load] [--no-build]
+ *                         [--autocannon (even when wrk is installed)]
+ *
  * `resolve` runs against a service with RESOLVE_CACHE=false (every answer read from the database);
  * `resolve_cached` against a second one with the cache on as shipped. Both are compared with the same
  * floor, which has no cache.
+ *
+ * The services run without credentials (AUTH_REQUIRED=false) and without a rate limit. For the
+ * endpoints in --auth-endpoints another service (cache off) runs with AUTH_REQUIRED=true and every
+ * request carries an API key: its CPU per request against the first one's is the cost of
+ * authentication. The two alternate --auth-rounds times and the medians are compared. Every service
+ * first makes one write (an API key), as any production instance has, so all run in the same state.
  */
+import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { benchServer, freshDatabase, migrate, serviceDatabaseEnv, withClient } from './lib/database';
 import { flag, listFlag, numberFlag } from './lib/args';
@@ -23,8 +32,11 @@ const BINDINGS = numberFlag('bindings', 2);
 const DURATION = numberFlag('duration', 10);
 const WARMUP = numberFlag('warmup', 3);
 const CONNECTIONS = listFlag('connections', ['4', '32']).map(Number);
-const DATABASE = 'mr_bench_load';
+const DATABASE = flag('database') ?? 'mr_bench_load';
 const USE_WRK = flag('autocannon') === undefined && wrkAvailable();
+const AUTH_ENDPOINTS = listFlag('auth-endpoints', ['resolve']);
+/** Authenticated and unauthenticated runs alternate this many times; medians are compared (shared machines are noisy). */
+const AUTH_ROUNDS = numberFlag('auth-rounds', 3);
 
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
 const CONSTRAINED_QUERY = 'alias=latest&selector=stage%3Dga,team&binding_selector=region%20in%20(us,eu)&capability=tools&max_input_cost_per_1m=10';
@@ -38,6 +50,9 @@ interface Endpoint {
   /** The same request for wrk, as the body of a Lua `request` function (N: models, B: bindings, TARGET). */
   lua: string;
 }
+
+/** Copies wrk's global headers (the API key, in authenticated runs) into a request that sets its own. */
+const JSON_HEADERS = `{ ['Content-Type'] = 'application/json', ['Authorization'] = wrk.headers['Authorization'] }`;
 
 function endpoints(bindingCount: number): Endpoint[] {
   const json = (value: unknown) => JSON.stringify(value);
@@ -82,13 +97,13 @@ function endpoints(bindingCount: number): Endpoint[] {
       },
       lua: `local hash = string.rep('b', 40) .. string.format('%04x%020x', TARGET + RUN, counter)
   local body = '{"model_id":' .. math.random(1, N) .. ',"hash":"' .. hash .. '","version":"8.' .. counter .. '.' .. (TARGET + RUN) .. '","cost_per_1k":0.01,"eval_score":0.9}'
-  return wrk.format('POST', '/versions', { ['Content-Type'] = 'application/json' }, body)`,
+  return wrk.format('POST', '/versions', ${JSON_HEADERS}, body)`,
     },
     {
       name: 'usage',
       request: () => ({ method: 'POST', path: `/bindings/${random(bindingCount)}/usage`, body: json({ latency_ms: random(900), success: Math.random() > 0.02 }) }),
       lua: `local body = '{"latency_ms":' .. math.random(1, 900) .. ',"success":' .. (math.random() > 0.02 and 'true' or 'false') .. '}'
-  return wrk.format('POST', '/bindings/' .. math.random(1, B) .. '/usage', { ['Content-Type'] = 'application/json' }, body)`,
+  return wrk.format('POST', '/bindings/' .. math.random(1, B) .. '/usage', ${JSON_HEADERS}, body)`,
     },
     { name: 'stats', request: () => ({ method: 'GET', path: '/stats' }), lua: `return wrk.format('GET', '/stats')` },
   ];
@@ -106,9 +121,14 @@ interface Measured {
 
 let runs = 0;
 
+/** The run with the median CPU per request. */
+function median(runs: Measured[]): Measured {
+  return [...runs].sort((a, b) => a.cpuPerRequest! - b.cpuPerRequest!)[Math.floor(runs.length / 2)];
+}
+
 /** wrk when installed (less CPU taken from the servers on this 2-core machine), else autocannon. */
-async function drive(base: string, endpoint: Endpoint, target: number, connections: number, seconds: number): Promise<Measured> {
-  if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs });
+async function drive(base: string, endpoint: Endpoint, target: number, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<Measured> {
+  if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs }, headers);
 
   const result = await autocannon({
     url: base,
@@ -118,7 +138,7 @@ async function drive(base: string, endpoint: Endpoint, target: number, connectio
       {
         setupRequest: (request) => {
           const next = endpoint.request(target);
-          return { ...request, method: next.method, path: next.path, body: next.body, headers: next.body ? { 'content-type': 'application/json' } : {} };
+          return { ...request, method: next.method, path: next.path, body: next.body, headers: { ...headers, ...(next.body ? { 'content-type': 'application/json' } : {}) } };
         },
       },
     ],
@@ -138,6 +158,7 @@ async function main(): Promise<void> {
   const { server, stop } = await benchServer();
   let service: BenchService | undefined;
   let cachedService: BenchService | undefined;
+  let authService: BenchService | undefined;
   let floor: FloorServer | undefined;
   try {
     console.log(`Seeding ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings…`);
@@ -148,8 +169,23 @@ async function main(): Promise<void> {
     const bindingCount = MODELS * VERSIONS * BINDINGS;
     const selected = listFlag('endpoints', endpoints(bindingCount).map((e) => e.name));
     service = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', RESOLVE_CACHE: 'false' });
-    if (selected.includes('resolve_cached')) cachedService = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', RESOLVE_CACHE: 'true' });
+    await service.post('/api-keys', { name: 'bench', scopes: ['registry:read'] });
+    if (selected.includes('resolve_cached')) {
+      cachedService = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', RESOLVE_CACHE: 'true' });
+      await cachedService.post('/api-keys', { name: 'bench', scopes: ['registry:read'] });
+    }
     floor = await FloorServer.start({ ...env, DB_POOL_SIZE: '10' });
+    let authHeaders: Record<string, string> = {};
+    if (AUTH_ENDPOINTS.some((name) => selected.includes(name))) {
+      const bootstrapKey = randomBytes(32).toString('base64url');
+      authService = await BenchService.start({ ...env, RETENTION_ENABLED: 'false', DB_POOL_SIZE: '10', RESOLVE_CACHE: 'false', AUTH_REQUIRED: 'true', AUTH_BOOTSTRAP_KEY: bootstrapKey });
+      const { key } = await authService.post<{ key: string }>(
+        '/api-keys',
+        { name: 'bench', scopes: ['registry:read', 'registry:write', 'usage:report'] },
+        { authorization: `Bearer ${bootstrapKey}` },
+      );
+      authHeaders = { Authorization: `Bearer ${key}` };
+    }
 
     const rows: Record<string, string | number>[] = [];
     const results: unknown[] = [];
@@ -158,22 +194,32 @@ async function main(): Promise<void> {
         const measured: Record<string, Measured> = {};
         const serving = endpoint.cached ? cachedService! : service;
         let hitRatio: number | undefined;
-        for (const [target, name, base, pid] of [
-          [1, 'service', serving.url(''), serving.pid],
-          [2, 'floor', floor.url(''), floor.pid],
-        ] as const) {
-          await drive(base, endpoint, target, connections, WARMUP);
+        const measure = async (target: number, base: string, pid: number, headers: Record<string, string> = {}): Promise<Measured> => {
+          await drive(base, endpoint, target, connections, WARMUP, headers);
           const cpuBefore = cpuMicros(pid);
-          const cacheBefore = endpoint.cached && name === 'service' ? await cacheCounts(serving) : undefined;
-          const run = await drive(base, endpoint, target, connections, DURATION);
-          measured[name] = { ...run, cpuPerRequest: (cpuMicros(pid) - cpuBefore) / (run.rps * DURATION) };
+          const run = await drive(base, endpoint, target, connections, DURATION, headers);
+          return { ...run, cpuPerRequest: (cpuMicros(pid) - cpuBefore) / (run.rps * DURATION) };
+        };
+        if (authService && AUTH_ENDPOINTS.includes(endpoint.name)) {
+          const plain: Measured[] = [];
+          const keyed: Measured[] = [];
+          for (let round = 0; round < AUTH_ROUNDS; round++) {
+            plain.push(await measure(1, serving.url(''), serving.pid));
+            keyed.push(await measure(3, authService.url(''), authService.pid, authHeaders));
+          }
+          measured.service = median(plain);
+          measured.authenticated = median(keyed);
+        } else {
+          const cacheBefore = endpoint.cached ? await cacheCounts(serving) : undefined;
+          measured.service = await measure(1, serving.url(''), serving.pid);
           if (cacheBefore) {
             const after = await cacheCounts(serving);
             const hits = after.hit - cacheBefore.hit;
             hitRatio = hits / Math.max(1, hits + after.miss - cacheBefore.miss + after.bypass - cacheBefore.bypass);
           }
         }
-        const { service: s, floor: f } = measured;
+        measured.floor = await measure(2, floor.url(''), floor.pid);
+        const { service: s, floor: f, authenticated: a } = measured;
         rows.push({
           endpoint: endpoint.name,
           conns: connections,
@@ -188,9 +234,25 @@ async function main(): Promise<void> {
           'floor CPU/req': `${Math.round(f.cpuPerRequest!)} µs`,
           'service non-2xx': s.non2xx + s.errors,
           'cache hits': hitRatio === undefined ? '' : `${(hitRatio * 100).toFixed(1)}%`,
+          'with key req/s': a ? Math.round(a.rps) : '-',
+          'with key CPU/req': a ? `${Math.round(a.cpuPerRequest!)} µs` : '-',
+          'key CPU ratio': a ? (a.cpuPerRequest! / s.cpuPerRequest!).toFixed(2) : '-',
+          'with key non-2xx': a ? a.non2xx + a.errors : '-',
         });
-        results.push({ endpoint: endpoint.name, connections, service: s, floor: f, ratio: s.rps / f.rps, cache_hit_ratio: hitRatio });
-        console.log(`${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})${hitRatio === undefined ? '' : `, cache hits ${(hitRatio * 100).toFixed(1)}%`}`);
+        results.push({
+          endpoint: endpoint.name,
+          connections,
+          service: s,
+          floor: f,
+          ratio: s.rps / f.rps,
+          cache_hit_ratio: hitRatio,
+          ...(a ? { authenticated: a, auth_cpu_ratio: a.cpuPerRequest! / s.cpuPerRequest! } : {}),
+        });
+        console.log(
+          `${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})` +
+            (hitRatio === undefined ? '' : `, cache hits ${(hitRatio * 100).toFixed(1)}%`) +
+            (a ? `; with a key ${Math.round(a.rps)} req/s, CPU/req ${(a.cpuPerRequest! / s.cpuPerRequest!).toFixed(2)} × without` : ''),
+        );
       }
     }
     printTable(`Load (${USE_WRK ? 'wrk' : 'autocannon'}): ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings, ${DURATION} s per run after ${WARMUP} s warm-up`, rows);
@@ -198,6 +260,7 @@ async function main(): Promise<void> {
   } finally {
     await service?.stop();
     await cachedService?.stop();
+    await authService?.stop();
     await floor?.stop();
     await stop();
   }

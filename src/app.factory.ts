@@ -13,6 +13,9 @@ import { applyRouteBodyLimits } from './common/http/body-limit';
 import { buildProblem, PROBLEM_CONTENT_TYPE } from './common/errors/problem-details';
 import { countLocalWrites } from './events/local-writes';
 import { RegistryChanges } from './events/registry-changes';
+import { ArrivingRequests } from './common/http/arriving-requests';
+import { clientErrorHandler, frameworkErrorHandler } from './common/http/edge-errors';
+import { AuthHooks } from './auth/auth.hooks';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
@@ -29,8 +32,12 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-/** The Fastify adapter as production runs it: our logger, request ids, the 1 MiB body limit. */
-export function createFastifyAdapter(logger: Logger): FastifyAdapter {
+/**
+ * The Fastify adapter as production runs it: our logger, request ids, the 1 MiB body limit, proxies
+ * trusted only when configured, a deadline for receiving a request, and problem+json for the errors
+ * found before routing.
+ */
+export function createFastifyAdapter(logger: Logger, config: Pick<AppConfig, 'requestTimeoutMs' | 'trustProxy'>): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
     // One line per request comes from our onResponse hook below.
@@ -42,6 +49,19 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // A hop count is valid for Fastify (proxy-addr) though the adapter's option type omits it.
+    trustProxy: config.trustProxy as boolean | string[],
+    // A request (headers and body) must arrive within REQUEST_TIMEOUT_MS, or it gets a 408 and its
+    // connection is closed: a stalled upload cannot hold a worker, or a graceful shutdown. Node checks
+    // the deadline every connectionsCheckingInterval, and only while headersTimeout <= requestTimeout.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
 }
 
@@ -57,13 +77,15 @@ export const NEST_APPLICATION_OPTIONS = {
  * OpenAPI), so that e2e tests exercise the same stack as `npm start`.
  */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(logger), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(logger, config), {
     ...NEST_APPLICATION_OPTIONS,
     logger: new PinoLoggerService(logger),
   });
   await configureApp(app, config);
   return app;
 }
+
+const arrivingRequests = new WeakMap<NestFastifyApplication, ArrivingRequests>();
 
 /** Hooks, security headers, CORS and OpenAPI on a created application. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
@@ -118,18 +140,35 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     );
   });
 
+  // After the telemetry hooks: its onResponse must run first, while the request's span is still open.
+  const arriving = new ArrivingRequests();
+  arriving.install(fastify);
+  arrivingRequests.set(app, arriving);
+
   // helmet sets the usual security headers; the Content-Security-Policy is set by the onSend hook above.
   await app.register(helmet, { contentSecurityPolicy: false });
+  // After helmet, so that refused requests carry its headers too.
+  await app.get(AuthHooks).install(fastify);
 
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['Content-Type', 'If-Match', 'If-None-Match', 'X-Request-Id', 'Authorization'],
-      exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After'],
+      exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'WWW-Authenticate'],
       maxAge: 600,
     });
   }
 
   setUpOpenApi(app);
+}
+
+/**
+ * Once shutdown has begun, requests still arriving (a stalled upload) must not hold the exit: they get
+ * until two seconds before SHUTDOWN_TIMEOUT_MS (at most REQUEST_TIMEOUT_MS), then a 408. Requests
+ * whose body has arrived are not affected: they finish.
+ */
+export function cutOffArrivingRequestsBeforeDeadline(app: NestFastifyApplication, config: Pick<AppConfig, 'requestTimeoutMs' | 'shutdownTimeoutMs' | 'shutdownDrainMs'>): void {
+  const graceMs = Math.max(0, Math.min(config.requestTimeoutMs, config.shutdownTimeoutMs - config.shutdownDrainMs - 2_000));
+  setTimeout(() => arrivingRequests.get(app)?.cutOff(), graceMs).unref();
 }

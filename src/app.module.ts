@@ -8,6 +8,7 @@ import { retentionConfig } from './config/retention.config';
 import { telemetryConfig } from './config/telemetry.config';
 import { gatewayConfig } from './config/gateway.config';
 import { webhookConfig } from './config/webhook.config';
+import { securityConfig } from './config/security.config';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { DatabaseModule } from './database/database.module';
@@ -24,6 +25,8 @@ import { EventsModule } from './events/events.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { ProblemsModule } from './problems/problems.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 
 @Module({
   imports: [
@@ -31,10 +34,12 @@ import { WebhooksModule } from './webhooks/webhooks.module';
       isGlobal: true,
       // main.ts loads .env into process.env before anything reads it.
       ignoreEnvFile: true,
-      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig, webhookConfig],
+      load: [appConfig, databaseConfig, telemetryConfig, retentionConfig, gatewayConfig, webhookConfig, securityConfig],
     }),
     ScheduleModule.forRoot(),
     DatabaseModule,
+    AuditModule,
+    AuthModule,
     HealthModule,
     ProblemsModule,
     ModelsModule,

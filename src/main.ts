@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { createApp } from './app.factory';
+import { createApp, cutOffArrivingRequestsBeforeDeadline } from './app.factory';
 import { appConfigFrom } from './config/app.config';
 import { databaseConfigFrom } from './config/database.config';
 import { InvalidEnvironmentError, parseEnvironment, type Environment } from './config/environment';
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     handleShutdownSignals(logger, config.shutdownDrainMs, config.shutdownTimeoutMs, async () => {
       app.get(LifecycleState).beginShutdown();
       if (config.shutdownDrainMs > 0) await sleep(config.shutdownDrainMs);
+      cutOffArrivingRequestsBeforeDeadline(app, config);
       await app.close();
       await embedded?.stop();
       await telemetrySdk?.shutdown().catch(() => undefined);

@@ -13,6 +13,7 @@ import {
 } from '@model-registry/client';
 import { contractCheckedFetch } from './support/contract';
 import { sha256 } from './support/factories';
+import { authEnv, BOOTSTRAP_KEY } from './support/auth';
 import { createTestApp, type TestApp } from './support/test-app';
 
 /**
@@ -25,12 +26,13 @@ describe('@model-registry/client against the service', () => {
   const sentAuthorization: (string | null)[] = [];
 
   beforeAll(async () => {
-    sut = await createTestApp('client');
+    // Authentication on, as in production: the client sends its token on every request.
+    sut = await createTestApp('client', { env: authEnv() });
     await sut.app.listen({ port: 0, host: '127.0.0.1' });
     const checked = contractCheckedFetch();
     api = createRegistryClient({
       baseUrl: `${await sut.app.getUrl()}/`,
-      token: () => 'test-token',
+      token: () => BOOTSTRAP_KEY,
       fetch: (request) => {
         sentAuthorization.push(request.headers.get('authorization'));
         return checked(request);
@@ -70,7 +72,7 @@ describe('@model-registry/client against the service', () => {
 
     const stats = await unwrap(api.GET('/stats', { params: { query: { model_id: model.id } } }));
     expect({ versions: stats.versions.total, bindings: stats.bindings.total }).toEqual({ versions: 1, bindings: 1 });
-    expect(sentAuthorization.every((header) => header === 'Bearer test-token')).toBe(true);
+    expect(sentAuthorization.every((header) => header === `Bearer ${BOOTSTRAP_KEY}`)).toBe(true);
   });
 
   it('handles a 404, a 409 and a 412 through the typed problem error, extension members included', async () => {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { FlowOptions, FlowReport } from './sdk/flow-report';
 import { generateSdks } from './sdk/generate';
 import { contractCheckedFetch } from './support/contract';
+import { authEnv, BOOTSTRAP_KEY } from './support/auth';
 import { createTestApp, type TestApp } from './support/test-app';
 
 type FlowRunner = (options: FlowOptions) => Promise<FlowReport>;
@@ -24,7 +25,8 @@ describe('clients generated from openapi.json', () => {
 
   beforeAll(async () => {
     generateSdks();
-    sut = await createTestApp('sdk-flows');
+    // Authentication on, as in production: the generated clients send an API key.
+    sut = await createTestApp('sdk-flows', { env: authEnv() });
     await sut.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = await sut.app.getUrl();
   });
@@ -51,11 +53,11 @@ describe('clients generated from openapi.json', () => {
 
   it('openapi-typescript with openapi-fetch', async () => {
     const run = await flowRunner('openapi-typescript.flows', 'runOpenApiTypescriptFlows');
-    expect(await run({ baseUrl, fetch: contractCheckedFetch(), name: `sdk-openapi-typescript-${process.pid}` })).toEqual(expected);
+    expect(await run({ baseUrl, fetch: contractCheckedFetch(), name: `sdk-openapi-typescript-${process.pid}`, token: BOOTSTRAP_KEY })).toEqual(expected);
   });
 
   it('@hey-api/openapi-ts', async () => {
     const run = await flowRunner('hey-api.flows', 'runHeyApiFlows');
-    expect(await run({ baseUrl, fetch: contractCheckedFetch(), name: `sdk-hey-api-${process.pid}` })).toEqual(expected);
+    expect(await run({ baseUrl, fetch: contractCheckedFetch(), name: `sdk-hey-api-${process.pid}`, token: BOOTSTRAP_KEY })).toEqual(expected);
   });
 });

@@ -64,6 +64,7 @@ export class BenchService {
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], {
       cwd: ROOT,
+      // Without credentials and without a rate limit (a benchmark would measure 429s) unless a run asks for them.
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
@@ -100,8 +101,8 @@ export class BenchService {
     return `http://127.0.0.1:${this.port}${pathname}`;
   }
 
-  async post<T>(pathname: string, body: unknown): Promise<T> {
-    const response = await fetch(this.url(pathname), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async post<T>(pathname: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const response = await fetch(this.url(pathname), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     if (!response.ok) throw new Error(`POST ${pathname}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   }

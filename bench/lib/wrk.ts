@@ -25,9 +25,10 @@ export interface WrkResult {
 /**
  * Runs wrk (one thread: it costs the 2-core machine far less CPU than a Node load generator) with a
  * Lua `request` function body that returns `wrk.format(...)`; `N`, `TARGET` and a per-thread counter
- * `counter` are in scope. Prints its summary as JSON from `done`.
+ * `counter` are in scope, and `headers` are in `wrk.headers` (a request that passes its own headers
+ * must copy them). Prints its summary as JSON from `done`.
  */
-export function runWrk(url: string, requestLua: string, connections: number, seconds: number, vars: Record<string, number>): Promise<WrkResult> {
+export function runWrk(url: string, requestLua: string, connections: number, seconds: number, vars: Record<string, number>, headers: Record<string, string> = {}): Promise<WrkResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wrk-'));
   const script = path.join(dir, 'script.lua');
   writeFileSync(
@@ -35,6 +36,9 @@ export function runWrk(url: string, requestLua: string, connections: number, sec
     `${Object.entries(vars)
       .map(([k, v]) => `${k} = ${v}`)
       .join('\n')}
+${Object.entries(headers)
+  .map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+  .join('\n')}
 counter = 0
 math.randomseed(os.time())
 request = function()

@@ -5,6 +5,7 @@ import { ApiProblemResponses } from '../common/openapi/api-problem-responses.dec
 import { IdParamDto } from '../common/validation/id-param.dto';
 import { AliasParamsDto, AliasResponseDto, SetAliasDto } from './dto/alias.dto';
 import { AliasesService } from './aliases.service';
+import { RequireScope, ModelIn } from '../common/auth/access.decorator';
 
 @ApiTags('aliases')
 @Controller('models/:id/aliases')
@@ -12,6 +13,7 @@ export class AliasesController {
   constructor(private readonly aliases: AliasesService) {}
 
   @Get()
+  @RequireScope('registry:read', [ModelIn.modelId('params', 'id')])
   @ApiOperation({ operationId: 'listModelAliases', summary: "A model's aliases", description: 'Every alias of the model, by name. An unknown model is a 404.' })
   @ApiOkResponse({ type: [AliasResponseDto], description: "The model's aliases." })
   @ApiProblemResponses(400, 404)
@@ -20,6 +22,7 @@ export class AliasesController {
   }
 
   @Get(':alias')
+  @RequireScope('registry:read', [ModelIn.modelId('params', 'id')])
   @ApiOperation({ operationId: 'getModelAlias', summary: 'One alias', description: 'The version an alias points at. A model without this alias is a 404.' })
   @ApiOkResponse({ type: AliasResponseDto, description: 'The alias.' })
   @ApiProblemResponses(400, 404)
@@ -28,6 +31,7 @@ export class AliasesController {
   }
 
   @Put(':alias')
+  @RequireScope('registry:manage', [ModelIn.modelId('params', 'id')])
   @ApiOperation({
     operationId: 'setModelAlias',
     summary: 'Point an alias at a live version (creates it, or moves it atomically)',
@@ -45,6 +49,7 @@ export class AliasesController {
 
   @Delete(':alias')
   @HttpCode(204)
+  @RequireScope('registry:manage', [ModelIn.modelId('params', 'id')])
   @ApiOperation({ operationId: 'deleteModelAlias', summary: 'Remove an alias', description: 'The version it pointed at is no longer protected from retention by it.' })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblemResponses(400, 404)

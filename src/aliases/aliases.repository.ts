@@ -47,9 +47,10 @@ export class AliasesRepository {
     return { row, created };
   }
 
-  async find(modelId: number, alias: string, manager?: Queryable): Promise<AliasRow | undefined> {
+  /** With `lock`, the alias row is locked FOR UPDATE (in the caller's transaction). */
+  async find(modelId: number, alias: string, manager?: Queryable, options: { lock?: boolean } = {}): Promise<AliasRow | undefined> {
     const rows: AliasRow[] = await (manager ?? this.dataSource.manager).query(
-      `SELECT ${COLUMNS} FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = $1 AND a.alias = $2`,
+      `SELECT ${COLUMNS} FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = $1 AND a.alias = $2${options.lock ? ' FOR UPDATE OF a' : ''}`,
       [modelId, alias],
     );
     return rows[0];
@@ -59,8 +60,8 @@ export class AliasesRepository {
     return this.dataSource.query(`SELECT ${COLUMNS} FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = $1 ORDER BY a.alias`, [modelId]);
   }
 
-  async delete(modelId: number, alias: string): Promise<AliasRow | undefined> {
-    const rows: AliasRow[] = await this.dataSource.query(
+  async delete(modelId: number, alias: string, manager: Queryable): Promise<AliasRow | undefined> {
+    const rows: AliasRow[] = await manager.query(
       `WITH a AS (DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2 RETURNING *)
        SELECT ${COLUMNS} FROM a JOIN model_versions v ON v.id = a.version_id`,
       [modelId, alias],

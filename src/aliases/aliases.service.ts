@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import { ApplicationError, ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
 import { AliasResponseDto } from './dto/alias.dto';
 import { AliasesRepository } from './aliases.repository';
@@ -7,7 +8,10 @@ const aliasNotFound = (modelId: number, alias: string) => new ApplicationError('
 
 @Injectable()
 export class AliasesService {
-  constructor(private readonly aliases: AliasesRepository) {}
+  constructor(
+    private readonly aliases: AliasesRepository,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** Points the alias at a live version of the model, creating it or moving it atomically. */
   set(modelId: number, alias: string, versionId: number): Promise<{ alias: AliasResponseDto; created: boolean }> {
@@ -19,8 +23,17 @@ export class AliasesService {
         throw new RequestValidationError([{ field: 'version_id', message: `version ${versionId} belongs to model ${target.model_id}, not model ${modelId}` }]);
       }
       if (target.archived_at !== null) throw new ConflictError(`Version ${versionId} is archived; restore it before pointing an alias at it.`, 'version_id');
+      const previous = await this.aliases.find(modelId, alias, manager, { lock: true });
       const { row, created } = await this.aliases.upsert(modelId, alias, versionId, manager);
-      return { alias: AliasResponseDto.fromRow(row), created };
+      const result = AliasResponseDto.fromRow(row);
+      await this.audit.record(manager, {
+        action: 'alias.set',
+        resourceType: 'alias',
+        resourceId: `${modelId}/${alias}`,
+        before: previous && AliasResponseDto.fromRow(previous),
+        after: result,
+      });
+      return { alias: result, created };
     });
   }
 
@@ -36,8 +49,11 @@ export class AliasesService {
     return rows.map(AliasResponseDto.fromRow);
   }
 
-  async delete(modelId: number, alias: string): Promise<void> {
-    const deleted = await this.aliases.delete(modelId, alias);
-    if (!deleted) throw aliasNotFound(modelId, alias);
+  delete(modelId: number, alias: string): Promise<void> {
+    return this.aliases.dataSource.transaction(async (manager) => {
+      const deleted = await this.aliases.delete(modelId, alias, manager);
+      if (!deleted) throw aliasNotFound(modelId, alias);
+      await this.audit.record(manager, { action: 'alias.deleted', resourceType: 'alias', resourceId: `${modelId}/${alias}`, before: AliasResponseDto.fromRow(deleted) });
+    });
   }
 }

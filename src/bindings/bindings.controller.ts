@@ -12,6 +12,8 @@ import { ReportUsageDto } from './dto/report-usage.dto';
 import { ListBindingsQueryDto } from './dto/list-bindings-query.dto';
 import { UpdateBindingDto } from './dto/update-binding.dto';
 import { BindingsService } from './bindings.service';
+import { ModelIn, RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('bindings')
 @Controller('bindings')
@@ -20,6 +22,7 @@ export class BindingsController {
 
   @Post()
   @Etag()
+  @RequireScope('registry:write', [ModelIn.versionId('body', 'version_id')])
   @ApiOperation({
     operationId: 'createBinding',
     summary: 'Bind a version to a provider model',
@@ -34,6 +37,7 @@ export class BindingsController {
   }
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'listBindings',
     summary: 'List provider bindings (filtered, keyset-paginated)',
@@ -41,12 +45,13 @@ export class BindingsController {
   })
   @ApiOkResponse({ type: BindingPageDto, description: 'One page of bindings.' })
   @ApiProblemResponses(400)
-  listBindings(@Query() query: ListBindingsQueryDto): Promise<BindingPageDto> {
-    return this.bindings.list(query);
+  listBindings(@Query() query: ListBindingsQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<BindingPageDto> {
+    return this.bindings.list(query, restriction);
   }
 
   @Get(':id')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.bindingId('params', 'id')])
   @ApiOperation({
     operationId: 'getBinding',
     summary: 'Get a provider binding by id',
@@ -60,6 +65,7 @@ export class BindingsController {
 
   @Put(':id')
   @Etag()
+  @RequireScope('registry:manage', [ModelIn.bindingId('params', 'id')])
   @ApiOperation({
     operationId: 'updateBinding',
     summary: 'Update some fields of a binding (version_id is immutable)',
@@ -74,6 +80,7 @@ export class BindingsController {
   @Post(':id/usage')
   @HttpCode(200)
   @Etag()
+  @RequireScope('usage:report', [ModelIn.bindingId('params', 'id')])
   @ApiOperation({
     operationId: 'reportBindingUsage',
     summary: 'Report usage: one call, or a batch of up to 1,000',
@@ -90,6 +97,7 @@ export class BindingsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @RequireScope('registry:manage', [ModelIn.bindingId('params', 'id')])
   @ApiOperation({
     operationId: 'deleteBinding',
     summary: 'Delete a provider binding',

@@ -70,6 +70,8 @@ export interface BindingFilter {
   provider?: string;
   status?: BindingStatus;
   selector?: Requirement[];
+  /** LIKE patterns the binding's model name must match one of (a model-restricted caller). */
+  model_name_like?: string[];
 }
 
 /** The version a binding hangs off, as far as binding rules care. */
@@ -192,7 +194,8 @@ export class BindingsRepository {
       .addIf(filter.version_id !== undefined, 'b.version_id = ?', filter.version_id)
       .addIf(filter.model_id !== undefined, 'v.model_id = ?', filter.model_id)
       .addIf(filter.provider !== undefined, 'b.provider = ?', filter.provider)
-      .addIf(filter.status !== undefined, 'b.status = ?', filter.status);
+      .addIf(filter.status !== undefined, 'b.status = ?', filter.status)
+      .addIf(filter.model_name_like !== undefined, 'v.model_id IN (SELECT id FROM models WHERE name LIKE ANY(?::text[]))', filter.model_name_like);
     const selector = selectorCondition(filter.selector ?? [], 'b.labels', (value) => where.param(value));
     if (selector) where.add(selector);
     const page = keyset(sort, SORTS, 'b.id', pageToken, { ...filter, selector: filter.selector && formatSelector(filter.selector) });

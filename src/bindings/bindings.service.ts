@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import type { ConfigType } from '@nestjs/config';
 import { gatewayConfig } from '../config/gateway.config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
 import type { Page } from '../common/pagination/keyset';
@@ -41,6 +43,7 @@ function fieldsOf(dto: BindingFieldsDto & { provider?: string; provider_model_id
 export class BindingsService {
   constructor(
     private readonly bindings: BindingsRepository,
+    private readonly audit: AuditLog,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
     private readonly changes: RegistryChanges,
@@ -52,7 +55,9 @@ export class BindingsService {
       if (!version) throw new ResourceNotFoundError('version', dto.version_id);
       this.assertRoutable(version, dto.version_id, dto.status ?? 'active');
       const row = await this.bindings.insert({ ...fieldsOf(dto), version_id: dto.version_id, provider: dto.provider, provider_model_id: dto.provider_model_id }, manager);
-      return BindingResponseDto.fromRow(row);
+      const created = BindingResponseDto.fromRow(row);
+      await this.audit.record(manager, { action: 'binding.created', resourceType: 'binding', resourceId: row.id, after: created });
+      return created;
     });
   }
 
@@ -60,9 +65,16 @@ export class BindingsService {
     return BindingResponseDto.fromRow(await this.require(id));
   }
 
-  list(query: ListBindingsQueryDto): Promise<Page<BindingResponseDto>> {
+  /** `restriction`: a model-restricted caller sees only its models' bindings. */
+  list(query: ListBindingsQueryDto, restriction?: ModelRestriction): Promise<Page<BindingResponseDto>> {
     const { limit, page_token, sort, selector, ...filter } = query;
-    return this.bindings.listPage({ ...filter, selector: selector === undefined ? undefined : parseSelector(selector) }, sort, limit, page_token, BindingResponseDto.fromRow);
+    return this.bindings.listPage(
+      { ...filter, selector: selector === undefined ? undefined : parseSelector(selector), model_name_like: restriction?.like },
+      sort,
+      limit,
+      page_token,
+      BindingResponseDto.fromRow,
+    );
   }
 
   async update(id: number, dto: UpdateBindingDto, ifMatch: string | undefined): Promise<BindingResponseDto> {
@@ -74,8 +86,9 @@ export class BindingsService {
       assertIfMatch(ifMatch, etagOf(BindingResponseDto.fromRow(current)));
       assertImmutableUnchanged({ version_id: dto.version_id }, { ...current });
       if (dto.status === 'active' && current.status !== 'active') this.assertRoutable(version!, current.version_id, 'active');
-      const updated = await this.bindings.update(id, fieldsOf(dto), manager);
-      return BindingResponseDto.fromRow(updated!);
+      const updated = BindingResponseDto.fromRow((await this.bindings.update(id, fieldsOf(dto), manager))!);
+      await this.audit.record(manager, { action: 'binding.updated', resourceType: 'binding', resourceId: id, before: BindingResponseDto.fromRow(current), after: updated });
+      return updated;
     });
     // Usage figures set by hand write no event: this replica's cached answers learn of them here.
     this.changes.announceLocal([updated.model_id]);
@@ -104,6 +117,7 @@ export class BindingsService {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(BindingResponseDto.fromRow(current)));
       await this.bindings.delete(id, manager);
+      await this.audit.record(manager, { action: 'binding.deleted', resourceType: 'binding', resourceId: id, before: BindingResponseDto.fromRow(current) });
     });
   }
 

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { BodyLimit } from '../common/http/body-limit';
 import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
@@ -18,6 +20,7 @@ export class CatalogController {
 
   @Get('litellm')
   @Etag()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'getLiteLlmCatalog',
     summary: 'The registry as a LiteLLM proxy model_list',
@@ -31,8 +34,12 @@ export class CatalogController {
     content: { 'application/json': { schema: { $ref: getSchemaPath(LiteLlmCatalogDto) } }, 'application/yaml': { schema: { type: 'string' } } },
   })
   @ApiProblemResponses(400)
-  async getLiteLlmCatalog(@Query() query: LiteLlmCatalogQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<LiteLlmCatalogDto | string> {
-    const catalog = await this.catalog.liteLlm(query);
+  async getLiteLlmCatalog(
+    @Query() query: LiteLlmCatalogQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @RestrictedModels() restriction?: ModelRestriction,
+  ): Promise<LiteLlmCatalogDto | string> {
+    const catalog = await this.catalog.liteLlm(query, restriction);
     if (query.format !== 'yaml') return catalog;
     void reply.type('application/yaml; charset=utf-8');
     return this.catalog.liteLlmYaml(catalog);
@@ -40,6 +47,7 @@ export class CatalogController {
 
   @Get('openrouter')
   @Etag()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'getOpenRouterCatalog',
     summary: "The registry in the shape of OpenRouter's GET /models",
@@ -49,12 +57,14 @@ export class CatalogController {
   })
   @ApiOkResponse({ type: OpenRouterCatalogDto, description: 'The models, as OpenRouter lists them.' })
   @ApiProblemResponses(400)
-  getOpenRouterCatalog(@Query() query: CatalogQueryDto): Promise<OpenRouterCatalogDto> {
-    return this.catalog.openRouter(query);
+  getOpenRouterCatalog(@Query() query: CatalogQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<OpenRouterCatalogDto> {
+    return this.catalog.openRouter(query, restriction);
   }
 
   @Post('import')
   @HttpCode(200)
+  // It changes bindings of any model: a key restricted to some models cannot run it.
+  @RequireScope('registry:manage', 'unrestricted')
   @BodyLimit(CATALOG_IMPORT_BODY_LIMIT)
   @ApiOperation({
     operationId: 'importLiteLlmCatalog',

@@ -15,6 +15,8 @@ export interface CatalogFilter {
   alias: string | null;
   /** Matched against each binding's labels merged over its version's and its model's. */
   selector: Requirement[];
+  /** LIKE patterns the model name must match one of (a model-restricted caller). */
+  modelNameLike?: string[];
 }
 
 export interface CatalogRow extends RoutableCatalogBinding {
@@ -47,10 +49,13 @@ export class CatalogRepository {
    */
   async activeBindings(filter: CatalogFilter): Promise<CatalogRow[]> {
     const params: unknown[] = [filter.alias, filter.mode];
-    const selector = selectorCondition(filter.selector, '(m.labels || v.labels || b.labels)', (value) => {
+    const param = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
-    });
+    };
+    const conditions = [selectorCondition(filter.selector, '(m.labels || v.labels || b.labels)', param)];
+    if (filter.modelNameLike) conditions.push(`m.name LIKE ANY(${param(filter.modelNameLike)}::text[])`);
+    const where = conditions.filter(Boolean).join(' AND ');
     return this.dataSource.query(
       `SELECT m.id AS model_id, m.name AS model_name, m.description AS model_description,
               v.id AS version_id, v.version, v.created_at AS version_created_at, v.slo_ok, v.cost_per_1k,
@@ -67,7 +72,7 @@ export class CatalogRepository {
             ORDER BY v.created_at DESC, v.id DESC
             LIMIT 1) v ON true
          JOIN provider_bindings b ON b.version_id = v.id AND b.status = 'active'
-        ${selector ? `WHERE ${selector}` : ''}
+        ${where ? `WHERE ${where}` : ''}
         ORDER BY m.name, b.id`,
       params,
     );

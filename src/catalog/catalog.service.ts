@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { stringify } from 'yaml';
+import { AuditLog } from '../audit/audit-log.service';
 import { normalizeCapabilities, isBindingCapability } from '../bindings/capabilities';
+import type { BindingCatalogColumns } from '../bindings/bindings.repository';
+import { pricingOf } from '../bindings/dto/binding-response.dto';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { RequestValidationError } from '../common/errors/application.error';
 import { quoteForMessage } from '../common/labels/label-rules';
 import { parseSelector } from '../common/labels/selector';
-import type { Queryable } from '../database/sql';
 import { CatalogRepository, type CatalogFilter, type CatalogRow, type ImportBindingRow, type ImportUpdate } from './catalog.repository';
 import { plainDecimal } from './decimal';
 import type { CatalogImportReportDto, ImportedBindingDto, ImportWarningDto, LiteLlmCatalogDto, OpenRouterCatalogDto } from './dto/catalog-response.dto';
@@ -47,11 +50,13 @@ function toYaml(document: unknown): string {
 export class CatalogService {
   constructor(
     private readonly catalog: CatalogRepository,
+    private readonly audit: AuditLog,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  async liteLlm(query: CatalogQueryDto): Promise<LiteLlmCatalogDto> {
-    const rows = await this.catalog.activeBindings(this.filterOf(query));
+  /** `restriction`: a model-restricted caller sees only its models. */
+  async liteLlm(query: CatalogQueryDto, restriction?: ModelRestriction): Promise<LiteLlmCatalogDto> {
+    const rows = await this.catalog.activeBindings(this.filterOf(query, restriction));
     return { model_list: rows.map(liteLlmDeployment) };
   }
 
@@ -59,18 +64,18 @@ export class CatalogService {
     return toYaml(catalog);
   }
 
-  async openRouter(query: CatalogQueryDto): Promise<OpenRouterCatalogDto> {
-    const rows = await this.catalog.activeBindings(this.filterOf(query));
+  async openRouter(query: CatalogQueryDto, restriction?: ModelRestriction): Promise<OpenRouterCatalogDto> {
+    const rows = await this.catalog.activeBindings(this.filterOf(query, restriction));
     const byModel = new Map<number, CatalogRow[]>();
     for (const row of rows) byModel.set(row.model_id, [...(byModel.get(row.model_id) ?? []), row]);
     return { data: [...byModel.values()].map(openRouterModel) };
   }
 
-  private filterOf(query: CatalogQueryDto): CatalogFilter {
-    const selector = query.selector === undefined ? [] : parseSelector(query.selector);
-    if (query.alias === undefined) return { mode: 'default', alias: DEFAULT_ALIAS, selector };
-    if (query.alias === LATEST) return { mode: 'latest', alias: null, selector };
-    return { mode: 'alias', alias: query.alias, selector };
+  private filterOf(query: CatalogQueryDto, restriction: ModelRestriction | undefined): CatalogFilter {
+    const common = { selector: query.selector === undefined ? [] : parseSelector(query.selector), modelNameLike: restriction?.like };
+    if (query.alias === undefined) return { mode: 'default', alias: DEFAULT_ALIAS, ...common };
+    if (query.alias === LATEST) return { mode: 'latest', alias: null, ...common };
+    return { mode: 'alias', alias: query.alias, ...common };
   }
 
   /**
@@ -93,13 +98,15 @@ export class CatalogService {
     const modelIds = new Set<string>();
     for (const key of entries.keys()) for (const id of candidateModelIds(key)) if (id.length <= MAX_MODEL_ID_LENGTH) modelIds.add(id);
 
-    const run = async (manager: Queryable) => {
-      const targets = await this.catalog.importTargets([...modelIds], manager, !dryRun);
-      const plan = this.planImport(targets, entries);
-      if (!dryRun) await this.catalog.applyImport(plan.updates, manager);
-      return plan;
-    };
-    const plan = dryRun ? await run(this.dataSource.manager) : await this.dataSource.transaction(run);
+    const plan = dryRun
+      ? this.planImport(await this.catalog.importTargets([...modelIds], this.dataSource.manager, false), entries)
+      : await this.dataSource.transaction(async (manager) => {
+          const targets = await this.catalog.importTargets([...modelIds], manager, true);
+          const planned = this.planImport(targets, entries);
+          await this.catalog.applyImport(planned.updates, manager);
+          await this.auditImport(manager, targets, planned.updates);
+          return planned;
+        });
     return {
       dry_run: dryRun,
       entries: entries.size,
@@ -113,6 +120,26 @@ export class CatalogService {
       warnings: plan.warnings.slice(0, MAX_REPORTED_WARNINGS),
       warnings_truncated: plan.warnings.length > MAX_REPORTED_WARNINGS,
     };
+  }
+
+  /** One audit row per binding the import changed, in its transaction: its catalog fields before and after. */
+  private async auditImport(manager: EntityManager, targets: ImportBindingRow[], updates: ImportUpdate[]): Promise<void> {
+    const catalogFields = (row: BindingCatalogColumns) => ({
+      pricing: pricingOf(row),
+      context_window: row.context_window,
+      max_output_tokens: row.max_output_tokens,
+      capabilities: row.capabilities,
+    });
+    const before = new Map(targets.map((row) => [Number(row.id), row]));
+    for (const update of updates) {
+      await this.audit.record(manager, {
+        action: 'binding.updated',
+        resourceType: 'binding',
+        resourceId: update.id,
+        before: catalogFields(before.get(Number(update.id))!),
+        after: catalogFields(update),
+      });
+    }
   }
 
   private planImport(targets: ImportBindingRow[], entries: ReadonlyMap<string, unknown>) {

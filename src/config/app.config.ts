@@ -13,6 +13,8 @@ export function appConfigFrom(env: Environment) {
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     healthDbTimeoutMs: env.HEALTH_DB_TIMEOUT_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    trustProxy: env.TRUST_PROXY,
   };
 }
 

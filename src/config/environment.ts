@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { validateCronExpression } from 'cron';
 import { fileUri, parseArtifactRoots, type ArtifactRoot } from '../common/artifacts/artifact-uri';
+import { isScope, SCOPES } from './scopes';
 
 type Raw = Record<string, string | undefined>;
 
@@ -133,6 +134,74 @@ const keyList = (): Spec<string[]> => ({
   },
 });
 
+const optionalBoolean = (): Spec<boolean | undefined> => ({
+  default: undefined,
+  describe: 'true or false',
+  parse: (raw) => boolean(false).parse(raw),
+});
+
+/** A secret of at least `minLength` printable characters without spaces. */
+const secret = (minLength: number): Spec<string | undefined> => ({
+  default: undefined,
+  describe: `a secret of at least ${minLength} printable characters without spaces`,
+  parse(raw) {
+    const value = raw.trim();
+    return value.length >= minLength && /^[\x21-\x7e]+$/.test(value) ? value : new ParseError(this.describe);
+  },
+});
+
+const url = (protocols: string[]): Spec<string | undefined> => ({
+  default: undefined,
+  describe: `a URL (${protocols.map((p) => `${p}//`).join(' or ')}…)`,
+  parse(raw) {
+    try {
+      const parsed = new URL(raw.trim());
+      return protocols.includes(parsed.protocol) ? raw.trim() : new ParseError(this.describe);
+    } catch {
+      return new ParseError(this.describe);
+    }
+  },
+});
+
+/**
+ * Fastify's trustProxy: false, true, a number of hops, or a comma-separated list of proxy addresses or
+ * CIDR ranges. Only with it is X-Forwarded-For believed (the rate limit keys anonymous callers by IP).
+ */
+export type TrustProxy = boolean | number | string[];
+const trustProxy = (): Spec<TrustProxy> => ({
+  default: false,
+  describe: 'true, false, a number of proxy hops, or a comma-separated list of proxy IP addresses or CIDR ranges',
+  parse(raw) {
+    const value = raw.trim().toLowerCase();
+    if (['true', 'false'].includes(value)) return value === 'true';
+    if (/^\d{1,2}$/.test(value)) return Number(value);
+    const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+    const valid = items.length > 0 && items.every((item) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(item) && /[.:]/.test(item));
+    return valid ? items : new ParseError(this.describe);
+  },
+});
+
+/** `pattern=scope,scope;pattern=scope`: OIDC subjects (globs) mapped to the scopes they are granted. */
+export interface SubjectScopeRule {
+  pattern: string;
+  scopes: string[];
+}
+const subjectScopes = (): Spec<SubjectScopeRule[]> => ({
+  default: [],
+  describe: `"subject-pattern=scope,scope" rules separated by ";" (scopes: ${SCOPES.join(', ')})`,
+  parse(raw) {
+    const rules: SubjectScopeRule[] = [];
+    for (const part of raw.split(';').map((item) => item.trim()).filter(Boolean)) {
+      const separator = part.lastIndexOf('=');
+      const pattern = part.slice(0, separator).trim();
+      const scopes = part.slice(separator + 1).split(',').map((scope) => scope.trim()).filter(Boolean);
+      if (separator <= 0 || pattern === '' || scopes.length === 0 || !scopes.every(isScope)) return new ParseError(this.describe);
+      rules.push({ pattern, scopes });
+    }
+    return rules.length > 0 ? rules : new ParseError(this.describe);
+  },
+});
+
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Every variable the service reads, with its default. The README's configuration table mirrors this. */
@@ -144,6 +213,21 @@ export const environmentSchema = {
   LOG_FORMAT: oneOf(['auto', 'json', 'pretty'] as const, 'auto'),
   SHUTDOWN_DRAIN_MS: integer(0, 120_000, 0),
   SHUTDOWN_TIMEOUT_MS: integer(1_000, 600_000, 25_000),
+  REQUEST_TIMEOUT_MS: integer(100, 3_600_000, 30_000),
+  TRUST_PROXY: trustProxy(),
+
+  AUTH_REQUIRED: optionalBoolean(),
+  AUTH_BOOTSTRAP_KEY: secret(32),
+  AUTH_OIDC_ISSUER: url(['https:', 'http:']),
+  AUTH_OIDC_AUDIENCE: optionalText(),
+  AUTH_OIDC_JWKS_URI: url(['https:', 'http:']),
+  AUTH_OIDC_SCOPES_CLAIM: text('scope', /^[A-Za-z0-9_.:/-]{1,128}$/, 'a claim name'),
+  AUTH_OIDC_SUBJECT_SCOPES: subjectScopes(),
+  METRICS_TOKEN: secret(16),
+  AUDIT_RETENTION_DAYS: integer(1, 36_500, 365),
+  RATE_LIMIT_PER_MINUTE: integer(0, 10_000_000, 6_000),
+  RATE_LIMIT_REDIS_URL: url(['redis:', 'rediss:']),
+  RATE_LIMIT_REDIS_PREFIX: text('model-registry:rate-limit:', /^[A-Za-z0-9:._-]{1,100}$/, 'a Redis key prefix of letters, digits, ":", ".", "_" or "-"'),
 
   POSTGRES_HOST: optionalText(),
   POSTGRES_PORT: integer(1, 65535, 5432),
@@ -236,7 +320,7 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
     const result = spec.parse(value);
     if (result instanceof ParseError) {
       // Never echo secrets back, even in a boot error.
-      const shown = /PASSWORD|SECRET|KEY/.test(name) ? '<hidden>' : quote(value);
+      const shown = /PASSWORD|SECRET|KEY|TOKEN|REDIS_URL/.test(name) ? '<hidden>' : quote(value);
       problems.push(`${name} must be ${result.expected} (got ${shown})`);
     } else {
       parsed[name] = result;
@@ -249,6 +333,13 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
   if (typeof parsed.WEBHOOK_LEASE_MS === 'number' && typeof parsed.WEBHOOK_TIMEOUT_MS === 'number' && parsed.WEBHOOK_LEASE_MS < parsed.WEBHOOK_TIMEOUT_MS + 1_000) {
     problems.push('WEBHOOK_LEASE_MS must be at least WEBHOOK_TIMEOUT_MS + 1000 (a delivery must end before its claim lapses)');
   }
+  if (parsed.AUTH_OIDC_ISSUER && !parsed.AUTH_OIDC_AUDIENCE) {
+    problems.push('AUTH_OIDC_AUDIENCE must be set when AUTH_OIDC_ISSUER is (tokens are only accepted for this audience)');
+  }
+  for (const dependent of ['AUTH_OIDC_AUDIENCE', 'AUTH_OIDC_JWKS_URI']) {
+    if (parsed[dependent] && !parsed.AUTH_OIDC_ISSUER) problems.push(`${dependent} needs AUTH_OIDC_ISSUER`);
+  }
+  if (((parsed.AUTH_OIDC_SUBJECT_SCOPES as SubjectScopeRule[] | undefined) ?? []).length > 0 && !parsed.AUTH_OIDC_ISSUER) problems.push('AUTH_OIDC_SUBJECT_SCOPES needs AUTH_OIDC_ISSUER');
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return parsed as Environment;
 }

@@ -41,4 +41,6 @@ export const CONSTRAINTS: Record<string, ConstraintDescription> = {
   ck_provider_bindings_max_output_tokens: { field: 'max_output_tokens', message: 'must be a positive integer' },
   ck_provider_bindings_capabilities: { field: 'capabilities', message: 'must be a set of chat, completion, embeddings, tools, vision, json_mode, streaming, audio, reasoning' },
   fk_webhook_deliveries_webhook: { field: 'webhook_id', message: 'no webhook with this id exists' },
+  // 48 random bits: a collision is possible in theory only; the client retries.
+  uq_api_keys_prefix: { field: 'key', message: 'a generated key collided with an existing one; send the request again' },
 };

@@ -17,7 +17,7 @@ class FakeFeed {
   add(count: number, modelId = 1, type = 'model.updated'): void {
     for (let i = 0; i < count; i++) {
       const id = this.rows.length + 1;
-      this.rows.push({ id, tx_id: String(1000 + id), occurred_at: new Date(0), type, model_id: modelId, version_id: null, binding_id: null, alias: null, data: {} });
+      this.rows.push({ id, tx_id: String(1000 + id), occurred_at: new Date(0), type, model_id: modelId, version_id: null, binding_id: null, alias: null, data: {}, actor: null, model_name: null });
     }
   }
 

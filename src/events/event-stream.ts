@@ -6,6 +6,7 @@ import { ServiceUnavailableError } from '../common/errors/application.error';
 import { gatewayConfig } from '../config/gateway.config';
 import { EventDto } from './dto/event.dto';
 import { encodeCursor, FEED_START, type EventCursor } from './event-cursor';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { EventsRepository, type EventRow } from './events.repository';
 import { RegistryChanges, type ChangedModels, type RegistryChangeListener } from './registry-changes';
 
@@ -34,6 +35,8 @@ const compare = (a: Position, b: Position): number => (a.tx < b.tx ? -1 : a.tx >
 interface StreamedEvent {
   position: Position;
   modelId: number | null;
+  /** The model's current name (null once it is gone), for callers restricted to some models. */
+  modelName: string | null;
   type: string;
   frame: string;
 }
@@ -43,6 +46,8 @@ export interface StreamFilter {
   models?: ReadonlySet<number>;
   /** Only these types; a family such as `version` matches every `version.*` type. */
   types?: ReadonlySet<string>;
+  /** The caller's model restriction (an API key created with `models`): only those models' events. */
+  restriction?: ModelRestriction;
 }
 
 interface Subscriber {
@@ -56,6 +61,7 @@ interface Subscriber {
 
 function matches(filter: StreamFilter, event: StreamedEvent): boolean {
   if (filter.models && (event.modelId === null || !filter.models.has(event.modelId))) return false;
+  if (filter.restriction && (event.modelName === null || !filter.restriction.allows(event.modelName))) return false;
   return !filter.types || filter.types.has(event.type) || filter.types.has(event.type.slice(0, event.type.indexOf('.')));
 }
 
@@ -296,7 +302,7 @@ export class EventStream implements RegistryChangeListener, OnModuleInit, OnModu
 
   private toStreamed(row: EventRow): StreamedEvent {
     const cursor = { txId: row.tx_id, id: row.id };
-    return { position: positionOf(cursor), modelId: row.model_id, type: row.type, frame: frameOf(row, encodeCursor(cursor)) };
+    return { position: positionOf(cursor), modelId: row.model_id, modelName: row.model_name, type: row.type, frame: frameOf(row, encodeCursor(cursor)) };
   }
 
   /** Appends a page of new events to the window and sends it to every live subscriber. */

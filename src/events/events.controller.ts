@@ -6,6 +6,8 @@ import { ApiProblemResponses } from '../common/openapi/api-problem-responses.dec
 import { EventPageDto, EventsQueryDto, EventStreamQueryDto } from './dto/event.dto';
 import { EventStream } from './event-stream';
 import { EventsService } from './events.service';
+import { RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 const STREAM_EXAMPLE =
   'retry: 2000\n: change feed after MTIzOjQ1\n\n' +
@@ -21,6 +23,7 @@ export class EventsController {
   ) {}
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'listEvents',
     summary: 'The change feed: every change to models, versions, bindings and aliases, after a cursor',
@@ -30,11 +33,12 @@ export class EventsController {
   })
   @ApiOkResponse({ type: EventPageDto, description: 'The events after the cursor (possibly none) and the cursor to continue from.' })
   @ApiProblemResponses(400, 410)
-  listEvents(@Query() query: EventsQueryDto): Promise<EventPageDto> {
-    return this.events.page(query.after, query.limit);
+  listEvents(@Query() query: EventsQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<EventPageDto> {
+    return this.events.page(query.after, query.limit, restriction);
   }
 
   @Get('stream')
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'streamEvents',
     summary: 'The change feed pushed as Server-Sent Events, so a gateway keeps its routing table current without polling',
@@ -43,7 +47,8 @@ export class EventsController {
       'On reconnecting, an EventSource sends the last id as `Last-Event-ID`: the stream resumes right after it, with no gap and no repeat (a cursor older than pruning is a 410). ' +
       'Without it the stream starts after `after` (default `now`). `model` and `type` filter what is sent. ' +
       'A comment line (`: heartbeat`) is sent every EVENTS_STREAM_HEARTBEAT_S so proxies keep the connection open; events arrive within milliseconds of their commit. ' +
-      'A subscriber that reads too slowly is disconnected and resumes; a full or shutting-down instance answers 503.',
+      'A subscriber that reads too slowly is disconnected and resumes; a full or shutting-down instance answers 503. ' +
+      'A key restricted to some models receives only the events of models that match it.',
   })
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last message received: resume right after it.', schema: { type: 'string', maxLength: 128 } })
@@ -52,8 +57,13 @@ export class EventsController {
     content: { 'text/event-stream': { schema: { type: 'string', example: STREAM_EXAMPLE } } },
   })
   @ApiProblemResponses(400, 410, 503)
-  async streamEvents(@Query() query: EventStreamQueryDto, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { after, filter } = await this.events.streamStart(request.headers['last-event-id'], query);
+  async streamEvents(
+    @Query() query: EventStreamQueryDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @RestrictedModels() restriction?: ModelRestriction,
+  ): Promise<void> {
+    const { after, filter } = await this.events.streamStart(request.headers['last-event-id'], query, restriction);
     // Checked again with nothing awaited until the subscriber is counted, so the maximum holds under a rush.
     this.stream.assertCapacity();
     // From here on the response is ours to write: headers set so far (request id, security headers) go first.

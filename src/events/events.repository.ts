@@ -15,6 +15,9 @@ export interface EventRow {
   binding_id: number | null;
   alias: string | null;
   data: Record<string, unknown>;
+  actor: string | null;
+  /** The model's current name; null when the event has no model or the model is gone. */
+  model_name: string | null;
 }
 
 /** What holds the feed back right now (see FEED_HORIZON). */
@@ -36,12 +39,19 @@ export interface HorizonStatus {
   oldest_unreleased_age_s: number | null;
 }
 
-export const EVENTS_AFTER_SQL = `
+/**
+ * A page of released events after a cursor, each with its model's current name (null once the model
+ * is gone): a model-restricted caller sees only the events of models whose names it may see.
+ */
+const eventsAfter = (restricted: boolean) => `
 WITH ${FEED_HORIZON}
-SELECT id, tx_id::text AS tx_id, occurred_at, type, model_id, version_id, binding_id, alias, data
-  FROM events
- WHERE (tx_id, id) > ($1::xid8, $2::bigint) AND ${RELEASED}
- ORDER BY tx_id, id LIMIT $3`;
+SELECT e.id, e.tx_id::text AS tx_id, e.occurred_at, e.type, e.model_id, e.version_id, e.binding_id, e.alias, e.data, e.actor, m.name AS model_name
+  FROM events e LEFT JOIN models m ON m.id = e.model_id
+ WHERE (e.tx_id, e.id) > ($1::xid8, $2::bigint) AND e.${RELEASED}${restricted ? ' AND m.name LIKE ANY($4::text[])' : ''}
+ ORDER BY e.tx_id, e.id LIMIT $3`;
+
+export const EVENTS_AFTER_SQL = eventsAfter(false);
+const RESTRICTED_EVENTS_AFTER_SQL = eventsAfter(true);
 
 const HEAD_SQL = `
 WITH ${FEED_HORIZON}
@@ -78,8 +88,11 @@ export class EventsRepository {
     private readonly prepared: PreparedStatements,
   ) {}
 
-  async after(cursor: EventCursor, limit: number): Promise<EventRow[]> {
-    return this.prepared.query(EVENTS_AFTER_SQL, [cursor.txId, cursor.id, limit]);
+  /** `modelNameLike`: only events of models whose names match one of these LIKE patterns (a model-restricted caller). */
+  async after(cursor: EventCursor, limit: number, modelNameLike?: string[]): Promise<EventRow[]> {
+    return modelNameLike
+      ? this.prepared.query(RESTRICTED_EVENTS_AFTER_SQL, [cursor.txId, cursor.id, limit, modelNameLike])
+      : this.prepared.query(EVENTS_AFTER_SQL, [cursor.txId, cursor.id, limit]);
   }
 
   /** The position after the last released event. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ApplicationError } from '../common/errors/application.error';
 import { gatewayConfig } from '../config/gateway.config';
 import { EventDto, type EventPageDto, type EventStreamQueryDto } from './dto/event.dto';
@@ -17,7 +18,11 @@ export class EventsService {
     @Inject(gatewayConfig.KEY) private readonly config: ConfigType<typeof gatewayConfig>,
   ) {}
 
-  async page(after: string | undefined, limit: number): Promise<EventPageDto> {
+  /**
+   * `restriction`: a model-restricted caller sees the events of the models that match it now (the
+   * events of a model deleted since are no longer attributable to a name, so they are left out).
+   */
+  async page(after: string | undefined, limit: number, restriction?: ModelRestriction): Promise<EventPageDto> {
     let cursor: EventCursor;
     if (after === 'now') {
       cursor = (await this.events.head()) ?? FEED_START;
@@ -26,7 +31,7 @@ export class EventsService {
     } else {
       cursor = await this.resumable(decodeCursor(after));
     }
-    const rows = await this.events.after(cursor, limit);
+    const rows = await this.events.after(cursor, limit, restriction?.like);
     const last = rows[rows.length - 1];
     return { items: rows.map(EventDto.fromRow), next_cursor: encodeCursor(last ? { txId: last.tx_id, id: last.id } : cursor) };
   }
@@ -35,11 +40,16 @@ export class EventsService {
    * Where a push-stream subscriber starts, and what it wants: after its Last-Event-ID when it resumes,
    * else after `after` (default `now`). Throws the 400, 410 or 503 before anything is streamed.
    */
-  async streamStart(lastEventId: string | string[] | undefined, query: EventStreamQueryDto): Promise<{ after: EventCursor; filter: StreamFilter }> {
+  async streamStart(
+    lastEventId: string | string[] | undefined,
+    query: EventStreamQueryDto,
+    restriction?: ModelRestriction,
+  ): Promise<{ after: EventCursor; filter: StreamFilter }> {
     this.stream.assertCapacity();
     const filter: StreamFilter = {
       models: query.model === undefined ? undefined : new Set(query.model.split(',').map(Number)),
       types: query.type === undefined ? undefined : new Set(query.type.split(',').map((type) => (type.endsWith('.*') ? type.slice(0, -2) : type))),
+      restriction,
     };
     const resumeFrom = Array.isArray(lastEventId) ? lastEventId[0] : lastEventId;
     let after: EventCursor;

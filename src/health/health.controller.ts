@@ -6,11 +6,11 @@ import { DataSource } from 'typeorm';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { appConfig } from '../config/app.config';
 import { ServiceUnavailableError } from '../common/errors/application.error';
-import { Public } from '../common/http/public-route';
 import { DatabaseMigrator } from '../database/database-migrator';
 import { poolStats, type PoolStats } from '../database/pool-stats';
 import { HealthResponseDto } from './dto/health-response.dto';
 import { LifecycleState } from './lifecycle.state';
+import { Public } from '../common/auth/access.decorator';
 
 /**
  * Kubernetes probes. Liveness checks only the process, so a database outage never gets pods killed
@@ -27,7 +27,6 @@ const isSaturated = (stats: PoolStats) => stats.waiting > 0 && stats.idle === 0;
 const describeSaturation = (stats: PoolStats) => `connection pool saturated: ${stats.total}/${stats.max} in use, ${stats.waiting} waiting`;
 
 @ApiTags('health')
-@Public()
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);
@@ -45,6 +44,7 @@ export class HealthController {
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
+  @Public()
   @ApiOperation({
     operationId: 'getHealth',
     summary: 'Overall health: process and database (with a timeout)',
@@ -57,6 +57,7 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck({ swaggerDocumentation: false })
+  @Public()
   @ApiOperation({
     operationId: 'getLiveness',
     summary: 'Liveness: the process is up (does not touch the database)',
@@ -69,6 +70,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
+  @Public()
   @ApiOperation({
     operationId: 'getReadiness',
     summary: 'Readiness: database reachable, schema current, not shutting down',

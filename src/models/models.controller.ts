@@ -10,6 +10,8 @@ import { ListModelsQueryDto } from './dto/list-models-query.dto';
 import { ModelPageDto, ModelResponseDto } from './dto/model-response.dto';
 import { UpdateModelDto } from './dto/update-model.dto';
 import { ModelsService } from './models.service';
+import { ModelIn, RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('models')
 @Controller('models')
@@ -18,6 +20,7 @@ export class ModelsController {
 
   @Post()
   @Etag()
+  @RequireScope('registry:write', [ModelIn.modelName('body', 'name')])
   @ApiOperation({
     operationId: 'createModel',
     summary: 'Register a model',
@@ -32,6 +35,7 @@ export class ModelsController {
   }
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'listModels',
     summary: 'List models (filtered, keyset-paginated)',
@@ -39,12 +43,13 @@ export class ModelsController {
   })
   @ApiOkResponse({ type: ModelPageDto, description: 'One page of models.' })
   @ApiProblemResponses(400)
-  listModels(@Query() query: ListModelsQueryDto): Promise<ModelPageDto> {
-    return this.models.list(query);
+  listModels(@Query() query: ListModelsQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<ModelPageDto> {
+    return this.models.list(query, restriction);
   }
 
   @Get('name/:name')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.modelName('params', 'name')])
   @ApiOperation({
     operationId: 'getModelByName',
     summary: 'Get a model by its unique name',
@@ -59,6 +64,7 @@ export class ModelsController {
 
   @Get(':id')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.modelId('params', 'id')])
   @ApiOperation({
     operationId: 'getModel',
     summary: 'Get a model by id',
@@ -72,6 +78,7 @@ export class ModelsController {
 
   @Put(':id')
   @Etag()
+  @RequireScope('registry:manage', [ModelIn.modelId('params', 'id'), ModelIn.modelName('body', 'name')])
   @ApiOperation({
     operationId: 'updateModel',
     summary: 'Update some fields of a model',
@@ -85,6 +92,7 @@ export class ModelsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @RequireScope('registry:manage', [ModelIn.modelId('params', 'id')])
   @ApiOperation({
     operationId: 'deleteModel',
     summary: 'Delete a model with its versions and bindings (409 while a binding is active)',

@@ -36,6 +36,8 @@ export interface ModelFilter {
   subject?: string;
   q?: string;
   selector?: Requirement[];
+  /** LIKE patterns the name must match one of (a model-restricted caller). */
+  name_like?: string[];
 }
 
 const SORTS: SortAllowList = withDescending({
@@ -88,7 +90,8 @@ export class ModelsRepository {
     const where = new SqlConditions()
       .addIf(filter.task !== undefined, 'm.task = ?', filter.task)
       .addIf(filter.subject !== undefined, 'm.subject = ?', filter.subject)
-      .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined);
+      .addIf(filter.q !== undefined, 'm.name LIKE ?', filter.q !== undefined ? likeContains(filter.q.toLowerCase()) : undefined)
+      .addIf(filter.name_like !== undefined, 'm.name LIKE ANY(?::text[])', filter.name_like);
     const selector = selectorCondition(filter.selector ?? [], 'm.labels', (value) => where.param(value));
     if (selector) where.add(selector);
     const page = keyset(sort, SORTS, 'm.id', pageToken, { ...filter, selector: filter.selector && formatSelector(filter.selector) });

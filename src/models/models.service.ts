@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ConflictError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
 import { parseSelector } from '../common/labels/selector';
@@ -15,19 +17,27 @@ import { ModelsRepository, type ModelRow } from './models.repository';
 export class ModelsService {
   constructor(
     private readonly models: ModelsRepository,
+    private readonly audit: AuditLog,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  async create(dto: CreateModelDto): Promise<ModelResponseDto> {
-    const row = await this.models.insert({
-      name: dto.name,
-      task: dto.task,
-      subject: dto.subject ?? DEFAULT_SUBJECT,
-      description: dto.description ?? null,
-      retention_count: dto.retention_count ?? null,
-      labels: dto.labels ?? {},
+  create(dto: CreateModelDto): Promise<ModelResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.models.insert(
+        {
+          name: dto.name,
+          task: dto.task,
+          subject: dto.subject ?? DEFAULT_SUBJECT,
+          description: dto.description ?? null,
+          retention_count: dto.retention_count ?? null,
+          labels: dto.labels ?? {},
+        },
+        manager,
+      );
+      const created = ModelResponseDto.fromRow(row);
+      await this.audit.record(manager, { action: 'model.created', resourceType: 'model', resourceId: row.id, after: created });
+      return created;
     });
-    return ModelResponseDto.fromRow(row);
   }
 
   async get(id: number): Promise<ModelResponseDto> {
@@ -40,8 +50,15 @@ export class ModelsService {
     return ModelResponseDto.fromRow(row);
   }
 
-  list(query: ListModelsQueryDto): Promise<Page<ModelResponseDto>> {
-    const filter = { task: query.task, subject: query.subject, q: query.q, selector: query.selector === undefined ? undefined : parseSelector(query.selector) };
+  /** `restriction`: a model-restricted caller sees only its models. */
+  list(query: ListModelsQueryDto, restriction?: ModelRestriction): Promise<Page<ModelResponseDto>> {
+    const filter = {
+      task: query.task,
+      subject: query.subject,
+      q: query.q,
+      selector: query.selector === undefined ? undefined : parseSelector(query.selector),
+      name_like: restriction?.like,
+    };
     return this.models.listPage(filter, query.sort, query.limit, query.page_token, ModelResponseDto.fromRow);
   }
 
@@ -50,8 +67,11 @@ export class ModelsService {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(ModelResponseDto.fromRow(current)));
-      const updated = await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count, labels: dto.labels }, manager);
-      return ModelResponseDto.fromRow(updated!);
+      const updated = ModelResponseDto.fromRow(
+        (await this.models.update(id, { name: dto.name, task: dto.task, subject: dto.subject, description: dto.description, retention_count: dto.retention_count, labels: dto.labels }, manager))!,
+      );
+      await this.audit.record(manager, { action: 'model.updated', resourceType: 'model', resourceId: id, before: ModelResponseDto.fromRow(current), after: updated });
+      return updated;
     });
   }
 
@@ -72,6 +92,7 @@ export class ModelsService {
         );
       }
       await this.models.delete(id, manager);
+      await this.audit.record(manager, { action: 'model.deleted', resourceType: 'model', resourceId: id, before: ModelResponseDto.fromRow(current) });
     });
   }
 

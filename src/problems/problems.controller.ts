@@ -1,9 +1,9 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApplicationError } from '../common/errors/application.error';
-import { Public } from '../common/http/public-route';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemCode } from '../common/errors/problem-types';
+import { Public } from '../common/auth/access.decorator';
 
 class ProblemTypeDto {
   @ApiProperty({ description: 'The `type` URI problem bodies of this kind carry.', example: '/problems/validation-error' })
@@ -25,10 +25,10 @@ const describe = (code: ProblemCode): ProblemTypeDto => {
 
 /** Documentation for the `type` URIs that problem+json bodies carry. */
 @ApiTags('problems')
-@Public()
 @Controller('problems')
 export class ProblemsController {
   @Get()
+  @Public()
   @ApiOperation({
     operationId: 'listProblemTypes',
     summary: 'Every problem type this API reports',
@@ -40,6 +40,7 @@ export class ProblemsController {
   }
 
   @Get(':code')
+  @Public()
   @ApiOperation({ operationId: 'getProblemType', summary: 'One problem type, by code', description: 'What a `type` URI such as /problems/conflict means.' })
   @ApiParam({ name: 'code', description: 'A problem code.', example: 'validation-error' })
   @ApiOkResponse({ type: ProblemTypeDto, description: 'The problem type.' })

@@ -9,6 +9,7 @@ import { gatewayConfig } from '../config/gateway.config';
 import { ResolveQueryDto } from './dto/resolve-query.dto';
 import { ResolveResponseDto } from './dto/resolve-response.dto';
 import { ResolveService } from './resolve.service';
+import { RequireScope, ModelIn } from '../common/auth/access.decorator';
 
 @ApiTags('gateway')
 @Controller('resolve')
@@ -20,6 +21,7 @@ export class ResolveController {
 
   @Get(':model_name')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.modelName('params', 'model_name')])
   @ApiOperation({
     operationId: 'resolveModel',
     summary: 'Resolve a model to a version and its active bindings ranked for routing',

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { AuditLog } from '../audit/audit-log.service';
 import { artifactKey } from '../common/artifacts/artifact-uri';
 import { Clock } from '../common/clock';
 import { forEachLimited } from '../common/concurrency';
 import { retentionConfig } from '../config/retention.config';
+import { VersionResponseDto } from '../versions/dto/version-response.dto';
+import { VersionsRepository } from '../versions/versions.repository';
 import { JournalRepository, type JournalEntry } from './retention-journal.repository';
 import { RetentionRepository } from './retention.repository';
 import { ARCHIVE_STORAGE, ArtifactExistsError, sameArtifact, type ArchiveStorage, type ArtifactIdentity, type MovingArchive } from './storage/archive-storage';
@@ -72,6 +75,8 @@ export class ArchiveOperations {
   constructor(
     private readonly retention: RetentionRepository,
     private readonly journal: JournalRepository,
+    private readonly versions: VersionsRepository,
+    private readonly audit: AuditLog,
     @Inject(ARCHIVE_STORAGE) private readonly storage: ArchiveStorage,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
     private readonly clock: Clock,
@@ -347,8 +352,11 @@ export class ArchiveOperations {
     return this.retention.dataSource.transaction(async (manager) => {
       const row = await this.retention.archivedVersion(versionId, manager);
       if (!row || row.archived_at === null || row.archive_uri !== archiveUri) return false;
+      const before = VersionResponseDto.fromRow((await this.versions.findById(versionId, manager))!);
       await this.retention.markRestored(versionId, manager, this.clock.now());
       await this.journal.forgetOriginals(versionId, manager);
+      const after = VersionResponseDto.fromRow((await this.versions.findById(versionId, manager))!);
+      await this.audit.record(manager, { action: 'version.restored', resourceType: 'version', resourceId: versionId, before, after });
       return true;
     });
   }

@@ -11,6 +11,8 @@ import { RetentionRunDto, RetentionRunPageDto } from './dto/retention-run.dto';
 import { RetentionStatsDto } from './dto/retention-stats.dto';
 import { RetentionQueries } from './retention.queries';
 import { RetentionService } from './retention.service';
+import { ModelIn, RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('retention')
 @Controller()
@@ -22,6 +24,7 @@ export class RetentionController {
 
   @Post('retention/apply')
   @HttpCode(200)
+  @RequireScope('retention:run', [ModelIn.modelId('body', 'model_id', 'forbid')])
   @ApiOperation({
     operationId: 'applyRetention',
     summary: 'Apply the retention policy now (or preview it with dry_run)',
@@ -43,6 +46,7 @@ export class RetentionController {
   }
 
   @Get('retention/stats')
+  @RequireScope(['registry:read', 'retention:run'], 'unrestricted')
   @ApiOperation({
     operationId: 'getRetentionStats',
     summary: 'Retention totals, versions eligible now, recent runs and the next scheduled run',
@@ -54,6 +58,7 @@ export class RetentionController {
   }
 
   @Get('retention/runs')
+  @RequireScope('retention:run', 'list')
   @ApiOperation({
     operationId: 'listRetentionRuns',
     summary: 'Every retention run, newest first',
@@ -61,11 +66,12 @@ export class RetentionController {
   })
   @ApiOkResponse({ type: RetentionRunPageDto, description: 'One page of runs.' })
   @ApiProblemResponses(400)
-  listRetentionRuns(@Query() query: PageQueryDto): Promise<RetentionRunPageDto> {
-    return this.queries.listRuns(query.limit, query.page_token);
+  listRetentionRuns(@Query() query: PageQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<RetentionRunPageDto> {
+    return this.queries.listRuns(query.limit, query.page_token, restriction);
   }
 
   @Get('retention/runs/:id')
+  @RequireScope('retention:run', [ModelIn.retentionRunId('params', 'id')])
   @ApiOperation({ operationId: 'getRetentionRun', summary: 'One retention run, with its failures', description: 'The run as recorded: trigger, status, counts and up to 100 failures.' })
   @ApiOkResponse({ type: RetentionRunDto, description: 'The run.' })
   @ApiProblemResponses(400, 404)
@@ -77,6 +83,7 @@ export class RetentionController {
   @HttpCode(200)
   @Etag()
   @ApiTags('versions')
+  @RequireScope('registry:manage', [ModelIn.versionId('params', 'id')])
   @ApiOperation({
     operationId: 'restoreVersion',
     summary: 'Bring an archived (not yet purged) version back: artifact and row',

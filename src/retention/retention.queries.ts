@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ResourceNotFoundError } from '../common/errors/application.error';
 import { decodePageToken, encodePageToken } from '../common/pagination/page-token';
 import { retentionConfig } from '../config/retention.config';
@@ -38,9 +39,10 @@ export class RetentionQueries {
     };
   }
 
-  async listRuns(limit: number, pageToken: string | undefined): Promise<RetentionRunPageDto> {
+  /** `restriction`: a model-restricted caller sees only runs limited to one of its models. */
+  async listRuns(limit: number, pageToken: string | undefined, restriction?: ModelRestriction): Promise<RetentionRunPageDto> {
     const cursor = pageToken === undefined ? undefined : decodePageToken(pageToken, RUNS_SORT, '');
-    const rows = await this.retention.listRuns(limit + 1, cursor && { startedAt: cursor.value, id: cursor.id });
+    const rows = await this.retention.listRuns(limit + 1, cursor && { startedAt: cursor.value, id: cursor.id }, restriction?.like);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {

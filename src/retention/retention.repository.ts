@@ -252,7 +252,7 @@ export class RetentionRepository {
     retentionCount?: number;
     storage: string;
     instance: string;
-  }): Promise<RunSession | undefined> {
+  }, alongside?: (session: Queryable, runId: number) => Promise<void>): Promise<RunSession | undefined> {
     return RunSession.start(
       this.dataSource,
       `INSERT INTO retention_runs (trigger, scheduled_for, dry_run, purge, model_id, retention_count, storage, instance)
@@ -260,6 +260,7 @@ export class RetentionRepository {
        ON CONFLICT (scheduled_for) WHERE trigger = 'scheduled' DO NOTHING
        RETURNING id`,
       [run.trigger, run.scheduledFor ?? null, run.dryRun, run.purge, run.modelId ?? null, run.retentionCount ?? null, run.storage, run.instance],
+      alongside,
     );
   }
 
@@ -299,12 +300,14 @@ export class RetentionRepository {
     return rows.map((row) => Number(row.id));
   }
 
-  async listRuns(limit: number, before?: { startedAt: string; id: number }): Promise<(RunRow & { sort_value: string })[]> {
+  /** `modelNameLike`: only runs limited to a model whose name matches one of these LIKE patterns. */
+  async listRuns(limit: number, before?: { startedAt: string; id: number }, modelNameLike?: string[]): Promise<(RunRow & { sort_value: string })[]> {
     return this.dataSource.query(
       `SELECT ${RUN_COLUMNS}, started_at::text AS sort_value FROM retention_runs
         WHERE ($1::timestamptz IS NULL OR (started_at, id) < ($1::timestamptz, $2::bigint))
+          AND ($4::text[] IS NULL OR model_id IN (SELECT id FROM models WHERE name LIKE ANY($4::text[])))
         ORDER BY started_at DESC, id DESC LIMIT $3`,
-      [before?.startedAt ?? null, before?.id ?? null, limit],
+      [before?.startedAt ?? null, before?.id ?? null, limit, modelNameLike ?? null],
     );
   }
 

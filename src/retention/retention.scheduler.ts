@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob, CronTime } from 'cron';
+import { RequestContext, systemActor } from '../common/context/request-context';
 import { retentionConfig } from '../config/retention.config';
 import { EventsService } from '../events/events.service';
 import { RetentionService } from './retention.service';
@@ -61,8 +62,10 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
   private tick(): void {
     if (this.running) return;
     const scheduledFor = this.slotOf(new Date());
-    this.running = this.retention
-      .apply({ trigger: 'scheduled', scheduledFor, dryRun: false, purge: true })
+    // The job's changes are attributed to it in the audit log and on change events.
+    this.running = RequestContext.run({ actor: systemActor('retention-scheduler'), requestId: null }, () =>
+      this.retention.apply({ trigger: 'scheduled', scheduledFor, dryRun: false, purge: true }),
+    )
       .then(async (report) => {
         if (!report) {
           this.logger.debug({ scheduled_for: scheduledFor.toISOString() }, 'retention slot not run here: another replica claimed it, or another run held the lock');

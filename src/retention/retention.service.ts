@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import type { Counter } from '@opentelemetry/api';
 import { MetricService } from 'nestjs-otel';
 import type { ConfigType } from '@nestjs/config';
+import { AuditLog } from '../audit/audit-log.service';
 import { ApplicationError, ConflictError, ResourceNotFoundError, ServiceUnavailableError } from '../common/errors/application.error';
 import { Clock } from '../common/clock';
 import { retentionConfig } from '../config/retention.config';
@@ -114,6 +115,7 @@ export class RetentionService implements OnApplicationBootstrap {
     private readonly journal: JournalRepository,
     private readonly operations: ArchiveOperations,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
     @Inject(ARCHIVE_STORAGE) private readonly storage: ArchiveStorage,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
     metrics: MetricService,
@@ -154,16 +156,34 @@ export class RetentionService implements OnApplicationBootstrap {
       throw new ResourceNotFoundError('model', options.modelId);
     }
     await this.retention.closeAbandonedRuns();
-    const run = await this.retention.startRun({
-      trigger: options.trigger,
-      scheduledFor: options.scheduledFor,
-      dryRun: options.dryRun,
-      purge: options.purge,
-      modelId: options.modelId,
-      retentionCount: options.retentionCount,
-      storage: this.storage.kind,
-      instance: this.instance,
-    });
+    // A run is one audited change, recorded in the transaction that starts it (what it then archives
+    // and purges is in the run's report).
+    const run = await this.retention.startRun(
+      {
+        trigger: options.trigger,
+        scheduledFor: options.scheduledFor,
+        dryRun: options.dryRun,
+        purge: options.purge,
+        modelId: options.modelId,
+        retentionCount: options.retentionCount,
+        storage: this.storage.kind,
+        instance: this.instance,
+      },
+      (session, id) =>
+        this.audit.recordInSession(session, {
+          action: 'retention.applied',
+          resourceType: 'retention_run',
+          resourceId: id,
+          after: {
+            trigger: options.trigger,
+            dry_run: options.dryRun,
+            purge: options.purge,
+            model_id: options.modelId ?? null,
+            retention_count: options.retentionCount ?? null,
+            storage: this.storage.kind,
+          },
+        }),
+    );
     if (!run) return undefined;
     try {
       if (!options.dryRun && !(await run.tryLock(RETENTION_LOCK_KEY))) {

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDedicatedClient } from '../database/dedicated-client';
+import type { Queryable } from '../database/sql';
 
 /**
  * Advisory lock class of retention runs: every run, dry or real, holds pg_advisory_lock(RUN_LOCK_CLASS,
@@ -37,20 +38,32 @@ export class RunSession {
 
   /**
    * Runs `insertSql` (an INSERT … RETURNING id into retention_runs) and locks the new run in the same
-   * statement. Undefined when the insert inserted nothing (a scheduled slot another replica claimed).
+   * statement, then `alongside` (the run's audit row) in the same transaction. Undefined when the
+   * insert inserted nothing (a scheduled slot another replica claimed).
    */
-  static async start(dataSource: DataSource, insertSql: string, params: unknown[]): Promise<RunSession | undefined> {
+  static async start(
+    dataSource: DataSource,
+    insertSql: string,
+    params: unknown[],
+    alongside?: (session: Queryable, runId: number) => Promise<void>,
+  ): Promise<RunSession | undefined> {
     const client = await openDedicatedClient(dataSource, 'retention-run');
     try {
+      await client.query('BEGIN');
       const { rows } = await client.query<{ id: number }>(
         `WITH run AS (${insertSql}) SELECT id, pg_advisory_lock(${RUN_LOCK_CLASS}, id::int) FROM run`,
         params,
       );
       if (rows.length === 0) {
+        await client.query('ROLLBACK');
         await client.end();
         return undefined;
       }
-      return new RunSession(Number(rows[0].id), client);
+      const id = Number(rows[0].id);
+      await alongside?.(client, id);
+      // The run's session lock outlives the transaction: it is held until the session ends.
+      await client.query('COMMIT');
+      return new RunSession(id, client);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

@@ -4,6 +4,7 @@ import { ApiProblemResponses } from '../common/openapi/api-problem-responses.dec
 import { StatsQueryDto } from './dto/stats-query.dto';
 import { StatsResponseDto } from './dto/stats-response.dto';
 import { StatsService } from './stats.service';
+import { RequireScope, ModelIn } from '../common/auth/access.decorator';
 
 @ApiTags('stats')
 @Controller('stats')
@@ -11,6 +12,7 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get()
+  @RequireScope('registry:read', [ModelIn.modelId('query', 'model_id', 'forbid')])
   @ApiOperation({
     operationId: 'getStats',
     summary: 'Registry statistics: counts, score and cost summaries, SLO compliance, retention totals',

@@ -1,14 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/http/public-route';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { ApplicationError } from '../common/errors/application.error';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { headerRef } from '../common/openapi/standard-components';
 import { prometheusExporter } from './telemetry';
+import { MetricsAccess } from '../common/auth/access.decorator';
 
 @ApiTags('monitoring')
-@Public()
 @Controller('metrics')
 export class MetricsController {
   private readonly serializer = new PrometheusSerializer();
@@ -16,6 +15,7 @@ export class MetricsController {
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('cache-control', 'no-store')
+  @MetricsAccess()
   @ApiOperation({
     operationId: 'getMetrics',
     summary: 'Prometheus metrics (text exposition format)',

@@ -4,7 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { envDetector, hostDetector, osDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { TelemetryConfig } from '../config/telemetry.config';
@@ -40,8 +40,22 @@ const VIEWS = [
 
 const createPrometheusExporter = () => new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
 
+/**
+ * The process is described by its pid and runtime only. OpenTelemetry's process detector would add the
+ * command line, executable path and owner, which GET /metrics (target_info) and every exported span
+ * would then show to anyone who can read them.
+ */
 const resource = (serviceName: string) =>
-  resourceFromAttributes({ 'service.name': serviceName, 'service.version': process.env.npm_package_version ?? '0.1.0' });
+  resourceFromAttributes({
+    'service.name': serviceName,
+    'service.version': process.env.npm_package_version ?? '0.1.0',
+    'process.pid': process.pid,
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': process.versions.node,
+  });
+
+/** Every default detector except the process detector (see above); set explicitly, so OTEL_NODE_RESOURCE_DETECTORS cannot bring it back. */
+const RESOURCE_DETECTORS = [envDetector, hostDetector, osDetector, serviceInstanceIdDetector];
 
 /**
  * Starts OpenTelemetry before anything else is loaded (so http and pg can be instrumented). Metrics
@@ -57,6 +71,7 @@ export function startTelemetry(config: TelemetryConfig): NodeSDK | undefined {
   tracing = config.tracing;
   const sdk = new NodeSDK({
     resource: resource(config.serviceName),
+    resourceDetectors: RESOURCE_DETECTORS,
     metricReaders: [prometheus],
     views: VIEWS,
     ...(config.tracing ? { traceExporter: new OTLPTraceExporter() } : { spanProcessors: [] }),

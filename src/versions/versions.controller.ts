@@ -11,6 +11,8 @@ import { ListVersionsQueryDto } from './dto/list-versions-query.dto';
 import { UpdateVersionDto } from './dto/update-version.dto';
 import { VersionPageDto, VersionResponseDto } from './dto/version-response.dto';
 import { VersionsService } from './versions.service';
+import { ModelIn, RequireScope, RestrictedModels } from '../common/auth/access.decorator';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 
 @ApiTags('versions')
 @Controller('versions')
@@ -19,6 +21,7 @@ export class VersionsController {
 
   @Post()
   @Etag()
+  @RequireScope('registry:write', [ModelIn.modelId('body', 'model_id')])
   @ApiOperation({
     operationId: 'createVersion',
     summary: 'Register a version (idempotent)',
@@ -40,6 +43,7 @@ export class VersionsController {
   }
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({
     operationId: 'listVersions',
     summary: 'List versions (filtered, keyset-paginated)',
@@ -47,12 +51,13 @@ export class VersionsController {
   })
   @ApiOkResponse({ type: VersionPageDto, description: 'One page of versions.' })
   @ApiProblemResponses(400)
-  listVersions(@Query() query: ListVersionsQueryDto): Promise<VersionPageDto> {
-    return this.versions.list(query);
+  listVersions(@Query() query: ListVersionsQueryDto, @RestrictedModels() restriction?: ModelRestriction): Promise<VersionPageDto> {
+    return this.versions.list(query, restriction);
   }
 
   @Get(':id')
   @Etag()
+  @RequireScope('registry:read', [ModelIn.versionId('params', 'id')])
   @ApiOperation({
     operationId: 'getVersion',
     summary: 'Get a version by id (archived versions included)',
@@ -66,6 +71,7 @@ export class VersionsController {
 
   @Put(':id')
   @Etag()
+  @RequireScope('registry:manage', [ModelIn.versionId('params', 'id')])
   @ApiOperation({
     operationId: 'updateVersion',
     summary: 'Update some fields of a version (model_id, hash and version are immutable)',
@@ -79,6 +85,7 @@ export class VersionsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @RequireScope('registry:manage', [ModelIn.versionId('params', 'id')])
   @ApiOperation({
     operationId: 'deleteVersion',
     summary: 'Delete a version with its bindings (409 while a binding is active)',

@@ -71,6 +71,8 @@ export interface VersionFilter {
   min_eval_score?: number;
   max_cost_per_1k?: number;
   selector?: Requirement[];
+  /** LIKE patterns the version's model name must match one of (a model-restricted caller). */
+  model_name_like?: string[];
 }
 
 export const VERSION_COLUMNS =
@@ -148,7 +150,8 @@ export function versionListQuery(filter: VersionFilter, sort: VersionSort, limit
     .addIf(filter.archived === true, 'v.archived_at IS NOT NULL')
     .addIf(filter.archived === false, 'v.archived_at IS NULL')
     .addIf(filter.min_eval_score !== undefined, 'v.eval_score >= ?', filter.min_eval_score)
-    .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k);
+    .addIf(filter.max_cost_per_1k !== undefined, 'v.cost_per_1k <= ?', filter.max_cost_per_1k)
+    .addIf(filter.model_name_like !== undefined, 'v.model_id IN (SELECT id FROM models WHERE name LIKE ANY(?::text[]))', filter.model_name_like);
   const selector = selectorCondition(filter.selector ?? [], 'v.labels', (value) => where.param(value));
   if (selector) where.add(selector);
   const page = keyset(sort, SORTS, 'v.id', pageToken, { ...filter, selector: filter.selector && formatSelector(filter.selector) });
@@ -172,8 +175,8 @@ export class VersionsRepository {
    * Inserts unless (model_id, hash) or (model_id, version) already exists; the unique constraints
    * decide, so concurrent identical registrations produce exactly one row. Undefined when it existed.
    */
-  async insertIfAbsent(version: NewVersion): Promise<VersionRow | undefined> {
-    const rows: VersionRow[] = await this.db().query(INSERT_VERSION_SQL, insertVersionParams(version));
+  async insertIfAbsent(version: NewVersion, manager?: Queryable): Promise<VersionRow | undefined> {
+    const rows: VersionRow[] = await this.db(manager).query(INSERT_VERSION_SQL, insertVersionParams(version));
     return rows[0];
   }
 

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { artifactKey } from '../common/artifacts/artifact-uri';
+import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
 import { parseSelector } from '../common/labels/selector';
@@ -57,6 +59,7 @@ function fieldsOf(dto: VersionFieldsDto): VersionFields {
 export class VersionsService {
   constructor(
     private readonly versions: VersionsRepository,
+    private readonly audit: AuditLog,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -75,14 +78,17 @@ export class VersionsService {
     }
     // A clashing row can vanish (deleted) between the insert and the lookup; then insert again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await this.versions.insertIfAbsent({
-        ...changesOf(dto),
-        model_id: dto.model_id,
-        hash: dto.hash,
-        version: dto.version,
-        version_sort_key: semverSortKey(semver),
+      const inserted = await this.dataSource.transaction(async (manager) => {
+        const row = await this.versions.insertIfAbsent(
+          { ...changesOf(dto), model_id: dto.model_id, hash: dto.hash, version: dto.version, version_sort_key: semverSortKey(semver) },
+          manager,
+        );
+        if (!row) return undefined;
+        const created = VersionResponseDto.fromRow(row);
+        await this.audit.record(manager, { action: 'version.created', resourceType: 'version', resourceId: row.id, after: created });
+        return created;
       });
-      if (inserted) return { version: VersionResponseDto.fromRow(inserted), created: true };
+      if (inserted) return { version: inserted, created: true };
 
       const clashing = await this.versions.findClashing(dto.model_id, dto.hash, dto.version);
       const same = clashing.find((row) => row.hash === dto.hash && row.version === dto.version);
@@ -111,9 +117,16 @@ export class VersionsService {
     return VersionResponseDto.fromRow(await this.require(id));
   }
 
-  list(query: ListVersionsQueryDto): Promise<Page<VersionResponseDto>> {
+  /** `restriction`: a model-restricted caller sees only its models' versions. */
+  list(query: ListVersionsQueryDto, restriction?: ModelRestriction): Promise<Page<VersionResponseDto>> {
     const { limit, page_token, sort, selector, ...filter } = query;
-    return this.versions.listPage({ ...filter, selector: selector === undefined ? undefined : parseSelector(selector) }, sort, limit, page_token, VersionResponseDto.fromRow);
+    return this.versions.listPage(
+      { ...filter, selector: selector === undefined ? undefined : parseSelector(selector), model_name_like: restriction?.like },
+      sort,
+      limit,
+      page_token,
+      VersionResponseDto.fromRow,
+    );
   }
 
   /**
@@ -132,8 +145,9 @@ export class VersionsService {
       if (current.archived_at !== null && dto.artifact_uri !== undefined && dto.artifact_uri !== current.artifact_uri) {
         throw new ConflictError(`Version ${id} is archived: its artifact_uri cannot change (restore the version first).`, 'artifact_uri');
       }
-      const updated = await this.versions.update(id, changes, manager);
-      return VersionResponseDto.fromRow(updated!);
+      const updated = VersionResponseDto.fromRow((await this.versions.update(id, changes, manager))!);
+      await this.audit.record(manager, { action: 'version.updated', resourceType: 'version', resourceId: id, before: VersionResponseDto.fromRow(current), after: updated });
+      return updated;
     });
   }
 
@@ -155,6 +169,7 @@ export class VersionsService {
         );
       }
       await this.versions.delete(id, manager);
+      await this.audit.record(manager, { action: 'version.deleted', resourceType: 'version', resourceId: id, before: VersionResponseDto.fromRow(current) });
     });
   }
 

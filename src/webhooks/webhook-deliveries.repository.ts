@@ -221,8 +221,8 @@ export class WebhookDeliveriesRepository {
   }
 
   /** A delivery made outside the queue (a test), recorded with its outcome. */
-  async recordFinished(delivery: NewDelivery, attempt: AttemptRecord, startedAt: Date): Promise<DeliveryRow> {
-    const rows: DeliveryRow[] = await this.db().query(
+  async recordFinished(delivery: NewDelivery, attempt: AttemptRecord, startedAt: Date, manager?: Queryable): Promise<DeliveryRow> {
+    const rows: DeliveryRow[] = await this.db(manager).query(
       `WITH d AS (
          INSERT INTO webhook_deliveries AS d (webhook_id, origin, message_id, event_id, event_type, event_cursor, occurred_at, payload, status, attempts,
                                               give_up_at, last_attempt_at, last_response_code, last_duration_ms, last_response_body, last_error, delivered_at)

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RequireScope } from '../common/auth/access.decorator';
 import { Etag } from '../common/http/etag.hook';
 import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
@@ -26,6 +27,7 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
+  @RequireScope('admin', 'none')
   @ApiOperation({
     operationId: 'createWebhook',
     summary: 'Subscribe a URL to change-feed events',
@@ -42,6 +44,7 @@ export class WebhooksController {
   }
 
   @Get()
+  @RequireScope('admin', 'none')
   @ApiOperation({
     operationId: 'listWebhooks',
     summary: 'List webhook subscriptions (keyset-paginated)',
@@ -54,6 +57,7 @@ export class WebhooksController {
   }
 
   @Get(':id')
+  @RequireScope('admin', 'none')
   @Etag()
   @ApiOperation({
     operationId: 'getWebhook',
@@ -67,6 +71,7 @@ export class WebhooksController {
   }
 
   @Put(':id')
+  @RequireScope('admin', 'none')
   @Etag()
   @ApiOperation({
     operationId: 'updateWebhook',
@@ -80,6 +85,7 @@ export class WebhooksController {
   }
 
   @Delete(':id')
+  @RequireScope('admin', 'none')
   @HttpCode(204)
   @ApiOperation({
     operationId: 'deleteWebhook',
@@ -93,6 +99,7 @@ export class WebhooksController {
   }
 
   @Post(':id/rotate-secret')
+  @RequireScope('admin', 'none')
   @HttpCode(200)
   @ApiOperation({
     operationId: 'rotateWebhookSecret',
@@ -107,6 +114,7 @@ export class WebhooksController {
   }
 
   @Post(':id/test')
+  @RequireScope('admin', 'none')
   @HttpCode(200)
   @ApiOperation({
     operationId: 'testWebhook',
@@ -120,6 +128,7 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
+  @RequireScope('admin', 'none')
   @ApiOperation({
     operationId: 'listWebhookDeliveries',
     summary: 'The delivery log of a subscription (newest first, keyset-paginated)',
@@ -132,6 +141,7 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries/:delivery_id')
+  @RequireScope('admin', 'none')
   @ApiOperation({ operationId: 'getWebhookDelivery', summary: 'One delivery', description: 'A delivery of this subscription, as in the log.' })
   @ApiOkResponse({ type: WebhookDeliveryDto, description: 'The delivery.' })
   @ApiProblemResponses(400, 404)
@@ -140,6 +150,7 @@ export class WebhooksController {
   }
 
   @Post(':id/deliveries/:delivery_id/retry')
+  @RequireScope('admin', 'none')
   @HttpCode(202)
   @ApiOperation({
     operationId: 'retryWebhookDelivery',
@@ -153,6 +164,7 @@ export class WebhooksController {
   }
 
   @Post(':id/replay')
+  @RequireScope('admin', 'none')
   @HttpCode(202)
   @ApiOperation({
     operationId: 'replayWebhook',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
 import type { ConfigType } from '@nestjs/config';
 import { ApplicationError, ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
@@ -47,6 +48,7 @@ export class WebhooksService {
     private readonly sender: WebhookSender,
     private readonly worker: WebhookWorker,
     private readonly telemetry: WebhookTelemetry,
+    private readonly audit: AuditLog,
     @Inject(webhookConfig.KEY) config: ConfigType<typeof webhookConfig>,
   ) {
     this.windowMs = retrySchedule(config.retryScale).windowMs;
@@ -64,7 +66,7 @@ export class WebhooksService {
     const { secret, ciphertext } = this.secrets.generate();
     const row = await this.webhooks.dataSource.transaction(async (manager) => {
       await this.deliveries.holdDispatcher(manager);
-      return this.webhooks.insert(
+      const inserted = await this.webhooks.insert(
         {
           url: dto.url,
           events: dto.events,
@@ -76,6 +78,8 @@ export class WebhooksService {
         },
         manager,
       );
+      await this.audit.record(manager, { action: 'webhook.created', resourceType: 'webhook', resourceId: inserted.id, after: WebhookResponseDto.fromRow(inserted) });
+      return inserted;
     });
     return { ...WebhookResponseDto.fromRow(row), secret };
   }
@@ -97,11 +101,13 @@ export class WebhooksService {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(WebhookResponseDto.fromRow(current)));
       await this.deliveries.holdDispatcher(manager);
-      return this.webhooks.update(
+      const updated = await this.webhooks.update(
         id,
         { url: dto.url, events: dto.events, selector, model_id: dto.model_id, description: dto.description, enabled: dto.enabled },
         manager,
       );
+      await this.audit.record(manager, { action: 'webhook.updated', resourceType: 'webhook', resourceId: id, before: WebhookResponseDto.fromRow(current), after: WebhookResponseDto.fromRow(updated) });
+      return updated;
     });
     return WebhookResponseDto.fromRow(row);
   }
@@ -112,6 +118,7 @@ export class WebhooksService {
       const current = await this.require(id, manager);
       assertIfMatch(ifMatch, etagOf(WebhookResponseDto.fromRow(current)));
       await this.webhooks.delete(id, manager);
+      await this.audit.record(manager, { action: 'webhook.deleted', resourceType: 'webhook', resourceId: id, before: WebhookResponseDto.fromRow(current) });
     });
   }
 
@@ -119,8 +126,17 @@ export class WebhooksService {
   async rotateSecret(id: number): Promise<WebhookWithSecretDto> {
     const { secret, ciphertext } = this.secrets.generate();
     const row = await this.webhooks.dataSource.transaction(async (manager) => {
-      await this.require(id, manager);
-      return this.webhooks.rotateSecret(id, ciphertext, ROTATION_OVERLAP_MS, manager);
+      const current = await this.require(id, manager);
+      const rotated = await this.webhooks.rotateSecret(id, ciphertext, ROTATION_OVERLAP_MS, manager);
+      // The secrets themselves never reach the audit log: the rotation shows as the old one's expiry.
+      await this.audit.record(manager, {
+        action: 'webhook.secret_rotated',
+        resourceType: 'webhook',
+        resourceId: id,
+        before: WebhookResponseDto.fromRow(current),
+        after: WebhookResponseDto.fromRow(rotated),
+      });
+      return rotated;
     });
     return { ...WebhookResponseDto.fromRow(row), secret };
   }
@@ -163,7 +179,12 @@ export class WebhooksService {
     }
     const result = await this.sender.send(row.url, { id: delivery.message_id, body, secrets });
     this.telemetry.recordAttempt(result.ok ? 'delivered' : 'given_up', result.outcome, result.durationMs);
-    return WebhookDeliveryDto.fromRow(await this.deliveries.recordFinished(delivery, result, now));
+    const recorded = await this.webhooks.dataSource.transaction(async (manager) => {
+      const row = await this.deliveries.recordFinished(delivery, result, now, manager);
+      await this.audit.record(manager, { action: 'webhook.tested', resourceType: 'webhook', resourceId: id, after: { delivery_id: Number(row.id), status: row.status } });
+      return row;
+    });
+    return WebhookDeliveryDto.fromRow(recorded);
   }
 
   async listDeliveries(id: number, query: ListDeliveriesQueryDto): Promise<Page<WebhookDeliveryDto>> {
@@ -189,7 +210,14 @@ export class WebhooksService {
       if (original.status === 'pending' || original.status === 'sending') {
         throw new ConflictError(`Delivery ${deliveryId} is still ${original.status}: it will be attempted again without being asked.`, undefined, { delivery_status: original.status });
       }
-      return this.deliveries.requeueCopy(id, deliveryId, this.windowMs, manager);
+      const copy = await this.deliveries.requeueCopy(id, deliveryId, this.windowMs, manager);
+      await this.audit.record(manager, {
+        action: 'webhook.delivery_retried',
+        resourceType: 'webhook',
+        resourceId: id,
+        after: { delivery_id: Number(copy.id), retry_of: deliveryId },
+      });
+      return copy;
     });
     this.worker.kick();
     return WebhookDeliveryDto.fromRow(row);
@@ -233,6 +261,7 @@ export class WebhooksService {
       const alreadyQueued = await this.deliveries.queuedEventIds(id, manager);
       const fresh = queued.filter((delivery) => !alreadyQueued.has(delivery.event_id!));
       await this.deliveries.enqueue(fresh, this.windowMs, manager);
+      await this.audit.record(manager, { action: 'webhook.replayed', resourceType: 'webhook', resourceId: id, after: { after: dto.after, queued: fresh.length, scanned } });
       return fresh.length;
     });
     if (count > 0) this.worker.kick();

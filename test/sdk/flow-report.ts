@@ -12,6 +12,8 @@ export interface FlowOptions {
   fetch: typeof globalThis.fetch;
   /** A model name no other run uses. */
   name: string;
+  /** The bearer token (an API key) the flows authenticate with. */
+  token: string;
 }
 
 /** The status of a call's response (0 when the call got none: a network error). */

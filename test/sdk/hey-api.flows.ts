@@ -18,8 +18,8 @@ import {
 } from './generated/hey-api/sdk.gen';
 import { type FlowReport, type FlowOptions, expectStatus, statusOf } from './flow-report';
 
-export async function runHeyApiFlows({ baseUrl, fetch, name }: FlowOptions): Promise<FlowReport> {
-  const client = createClient(createConfig({ baseUrl, fetch, auth: 'sdk-check' }));
+export async function runHeyApiFlows({ baseUrl, fetch, name, token }: FlowOptions): Promise<FlowReport> {
+  const client = createClient(createConfig({ baseUrl, fetch, auth: token }));
   const report: FlowReport = { statuses: {}, problems: {} };
 
   const model = await createModel({ client, body: { name, task: 'generation', description: 'Generated client check' } });

@@ -6,8 +6,8 @@ import createClient from 'openapi-fetch';
 import type { paths } from './generated/openapi-typescript/schema';
 import { type FlowReport, type FlowOptions, expectStatus, statusOf } from './flow-report';
 
-export async function runOpenApiTypescriptFlows({ baseUrl, fetch, name }: FlowOptions): Promise<FlowReport> {
-  const api = createClient<paths>({ baseUrl, fetch, headers: { Authorization: 'Bearer sdk-check' } });
+export async function runOpenApiTypescriptFlows({ baseUrl, fetch, name, token }: FlowOptions): Promise<FlowReport> {
+  const api = createClient<paths>({ baseUrl, fetch, headers: { Authorization: `Bearer ${token}` } });
   const report: FlowReport = { statuses: {}, problems: {} };
 
   const model = await api.POST('/models', { body: { name, task: 'generation', description: 'Generated client check' } });

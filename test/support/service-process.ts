@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEST_ENV } from '../setup/test-database';
+import { TEST_ENV, testServer } from '../setup/test-database';
 import { contract, contractCheckedFetch } from './contract';
 
 export async function freePort(): Promise<number> {
@@ -26,6 +26,12 @@ export interface ProcessOptions {
   nodeArgs?: string[];
 }
 
+/** The environment that points a service process at `database` on the test server. */
+export function databaseEnv(database: string): Record<string, string> {
+  const server = testServer();
+  return { POSTGRES_HOST: server.host, POSTGRES_PORT: String(server.port), POSTGRES_USER: server.user, POSTGRES_PASSWORD: server.password ?? '', POSTGRES_DB: database };
+}
+
 /** The compiled service (built once by the global setup) running as a real process. */
 export class ServiceProcess {
   readonly logs: Record<string, unknown>[] = [];
@@ -38,7 +44,8 @@ export class ServiceProcess {
     options: ProcessOptions,
   ) {
     this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? process.env[TEST_ENV.builtApp]!], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      // Authentication and the rate limit are off unless a test turns them on.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', AUTH_REQUIRED: 'false', RATE_LIMIT_PER_MINUTE: '0', ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: options.cwd,
       uid: options.uid,

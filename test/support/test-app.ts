@@ -45,8 +45,8 @@ export function routeTestApps(env: Record<string, string> = {}): void {
 
 /**
  * Boots the real application (the same module, adapter and configuration as `npm start`) on a
- * database of its own, copied from the migrated template. The nightly retention job and webhook
- * delivery are off unless a suite turns them on.
+ * database of its own, copied from the migrated template. The nightly retention job, webhook delivery,
+ * authentication (AUTH_REQUIRED) and the rate limit are off unless a suite turns them on.
  */
 export async function createTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
   startMetricsOnly('model-registry-test');
@@ -62,6 +62,9 @@ export async function createTestApp(label: string, options: TestAppOptions = {})
     RETENTION_ENABLED: 'false',
     ...routing,
     WEBHOOK_DELIVERY_ENABLED: 'false',
+    // Suites that test security turn these on; the others exercise features, not credentials.
+    AUTH_REQUIRED: 'false',
+    RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
   let app: NestFastifyApplication;
@@ -73,7 +76,7 @@ export async function createTestApp(label: string, options: TestAppOptions = {})
     let builder = Test.createTestingModule({ imports: [AppModule] });
     for (const override of options.overrides ?? []) builder = builder.overrideProvider(override.provide).useValue(override.useValue);
     const moduleRef = await builder.compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(logger), {
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(logger, appConfigFrom(parseEnvironment())), {
       ...NEST_APPLICATION_OPTIONS,
       logger: new PinoLoggerService(logger),
     });

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApplicationError } from './application.error';
 import { translateDatabaseError } from './database-errors';
 import { buildProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details';
-import { problemCodeForStatus, type ProblemCode } from './problem-types';
+import { PROBLEM_TYPES, problemCodeForStatus, type ProblemCode } from './problem-types';
 
 interface FastifyErrorLike {
   code?: string;
@@ -12,11 +12,17 @@ interface FastifyErrorLike {
 
 const mebibytes = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MiB`;
 
+/** Fastify's own client errors that have no entry below: the status's generic wording, never the message (it may quote the input). */
+function genericFastifyProblem(error: FastifyErrorLike | undefined): { code: ProblemCode; detail: string } | undefined {
+  if (!error?.code?.startsWith('FST_') || !error.statusCode || error.statusCode < 400 || error.statusCode >= 500) return undefined;
+  const code = problemCodeForStatus(error.statusCode);
+  return { code, detail: `${PROBLEM_TYPES[code].title}: the request was refused before it reached the API.` };
+}
+
 const FASTIFY_ERRORS: Record<string, { code: ProblemCode; detail: (req: FastifyRequest) => string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'unsupported-media-type',
-    detail: (req) =>
-      `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '(none)')} is not supported. Send the body as application/json.`,
+    detail: () => 'The Content-Type is not supported. Send the body as application/json.',
   },
   FST_ERR_CTP_INVALID_TYPE: {
     code: 'unsupported-media-type',
@@ -59,7 +65,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, request);
 
-    if (problem.status >= 500) {
+    if (problem.status === 503) {
+      // An outage makes every request fail the same way: one line each, no stack.
+      this.logger.warn(
+        { request_id: problem.request_id, method: request.method, route: request.routeOptions?.url ?? null, reason: this.reasonOf(exception) },
+        problem.detail,
+      );
+    } else if (problem.status >= 500) {
       this.logger.error(
         { err: exception, request_id: problem.request_id, method: request.method, url: request.url },
         problem.code === 'internal-error' ? 'Unhandled error' : problem.detail,
@@ -82,6 +94,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const cause = exception.cause as FastifyErrorLike | undefined;
       const fastifyError = cause?.code ? FASTIFY_ERRORS[cause.code] : undefined;
       if (fastifyError) return buildProblem(fastifyError.code, fastifyError.detail(request), context);
+      const generic = genericFastifyProblem(cause);
+      if (generic) return buildProblem(generic.code, generic.detail, context);
       if (cause instanceof SyntaxError) return buildProblem('malformed-request', 'The request body is not valid JSON.', context);
       if (exception instanceof NotFoundException && this.isRouteNotFound(exception)) {
         return buildProblem('route-not-found', `No route matches ${request.method} ${context.instance}.`, context);
@@ -99,12 +113,23 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const known = FASTIFY_ERRORS[fastifyError.code];
       return buildProblem(known.code, known.detail(request), context);
     }
+    const generic = genericFastifyProblem(fastifyError);
+    if (generic) return buildProblem(generic.code, generic.detail, context);
 
     return buildProblem(
       'internal-error',
       `An unexpected error occurred. Quote request id ${context.requestId} when reporting it.`,
       context,
     );
+  }
+
+  /** A short reason for the log (a driver code or message), without the stack. */
+  private reasonOf(exception: unknown): string {
+    if (exception instanceof ApplicationError) return exception.detail;
+    const fields = exception as { code?: unknown; message?: unknown } | undefined;
+    const code = typeof fields?.code === 'string' ? fields.code : undefined;
+    const message = typeof fields?.message === 'string' ? fields.message.slice(0, 200) : String(exception);
+    return code ? `${code}: ${message}` : message;
   }
 
   /** Nest's own not-found handler (no route matched) throws `Cannot <METHOD> <url>`. */

@@ -99,8 +99,36 @@ export class ServiceUnavailableExtensions {
   pool?: PoolStatsDto;
 }
 
+export class UnauthorizedExtensions {
+  @ApiProperty({
+    description: 'Why the credentials were refused: none sent, a malformed header, an unknown, revoked or expired key, or a token that does not verify.',
+    enum: ['missing', 'malformed', 'unknown', 'revoked', 'expired', 'invalid'],
+    example: 'missing',
+  })
+  reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'invalid';
+}
+
+export class ForbiddenExtensions {
+  @ApiPropertyOptional({ description: 'The scopes of which the operation needs one (the caller has none of them).', type: [String], example: ['registry:manage'] })
+  required_scopes?: string[];
+
+  @ApiPropertyOptional({ description: 'The model name patterns the key is restricted to (the request touches another model, or every model).', type: [String], example: ['team-a-*'] })
+  model_restriction?: readonly string[];
+}
+
+export class TooManyRequestsExtensions {
+  @ApiProperty({ description: 'Requests allowed per minute (RATE_LIMIT_PER_MINUTE).', type: 'integer', example: 6000 })
+  limit: number;
+
+  @ApiProperty({ description: 'Seconds until the budget renews (also in Retry-After).', type: 'integer', example: 12 })
+  retry_after_s: number;
+}
+
 /** Problem codes whose bodies carry extension members, and the class that documents them. */
 export const PROBLEM_EXTENSIONS = {
+  unauthorized: UnauthorizedExtensions,
+  forbidden: ForbiddenExtensions,
+  'too-many-requests': TooManyRequestsExtensions,
   'not-found': NotFoundExtensions,
   conflict: ConflictExtensions,
   'artifact-exists': ArtifactExistsExtensions,

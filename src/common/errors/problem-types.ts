@@ -21,12 +21,12 @@ export const PROBLEM_TYPES = {
   unauthorized: {
     status: 401,
     title: 'Unauthorized',
-    description: 'The request carries no valid credentials: send `Authorization: Bearer <token>`.',
+    description: 'Credentials are missing or invalid (unknown, revoked or expired key; a token that does not verify). Send `Authorization: Bearer <API key or OIDC token>`.',
   },
   forbidden: {
     status: 403,
     title: 'Forbidden',
-    description: 'The credentials are valid but do not allow this operation.',
+    description: 'The credentials are valid but do not allow this: a scope is missing (`required_scopes` names it), or the key is restricted to other models.',
   },
   'not-found': {
     status: 404,
@@ -59,6 +59,11 @@ export const PROBLEM_TYPES = {
     description:
       "Restoring the version would write its artifact where something already exists (at its artifact_uri): the service never overwrites. Nothing was changed. Move what is there away and retry.",
   },
+  'request-timeout': {
+    status: 408,
+    title: 'Request timeout',
+    description: 'The request (headers and body) did not arrive within REQUEST_TIMEOUT_MS; the connection is closed.',
+  },
   'precondition-failed': {
     status: 412,
     title: 'Precondition failed',
@@ -74,6 +79,11 @@ export const PROBLEM_TYPES = {
     title: 'Payload too large',
     description: 'The request body exceeds the limit: 1 MiB (5 MiB for POST /catalog/import).',
   },
+  'uri-too-long': {
+    status: 414,
+    title: 'URI too long',
+    description: 'The request line or a path parameter is longer than the service accepts.',
+  },
   'unsupported-media-type': {
     status: 415,
     title: 'Unsupported media type',
@@ -83,6 +93,11 @@ export const PROBLEM_TYPES = {
     status: 429,
     title: 'Too many requests',
     description: 'The client sent too many requests; retry after the delay given in Retry-After.',
+  },
+  'request-header-fields-too-large': {
+    status: 431,
+    title: 'Request header fields too large',
+    description: 'The request headers exceed the size the service accepts (16 KiB).',
   },
   'bad-request': {
     status: 400,
@@ -128,14 +143,20 @@ export function problemCodeForStatus(status: number): ProblemCode {
       return 'not-acceptable';
     case 409:
       return 'conflict';
+    case 408:
+      return 'request-timeout';
     case 412:
       return 'precondition-failed';
     case 413:
       return 'payload-too-large';
+    case 414:
+      return 'uri-too-long';
     case 415:
       return 'unsupported-media-type';
     case 429:
       return 'too-many-requests';
+    case 431:
+      return 'request-header-fields-too-large';
     case 503:
       return 'service-unavailable';
     default:

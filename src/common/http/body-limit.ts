@@ -1,11 +1,11 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { MergeRouteConfig } from './route-config';
 
 /**
  * A larger body limit for one route (the server's stays 1 MiB). A Fastify route option, applied by
- * the onRoute hook below; it sets the route's config, so it cannot be combined with `@Etag()`.
+ * the onRoute hook below. It adds to the route's config (beside `@Etag()` and the access declaration).
  */
-export const BodyLimit = (bytes: number) => RouteConfig({ bodyLimit: bytes });
+export const BodyLimit = (bytes: number) => MergeRouteConfig({ bodyLimit: bytes });
 
 /** Registered by the app factory before the routes are: gives marked routes their own limit. */
 export function applyRouteBodyLimits(fastify: FastifyInstance): void {

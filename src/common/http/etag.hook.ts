@@ -1,4 +1,4 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { MergeRouteConfig } from './route-config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { etagOfJson, ifNoneMatchHits } from './etag';
 
@@ -7,7 +7,7 @@ import { etagOfJson, ifNoneMatchHits } from './etag';
  * If-None-Match already holds that tag gets 304 and no body. A Fastify route option rather than an
  * interceptor, so the hot path pays no interceptor chain; the work happens in `etagOnSend`.
  */
-export const Etag = () => RouteConfig({ etag: true });
+export const Etag = () => MergeRouteConfig({ etag: true });
 
 /** Fastify onSend hook (registered by the app factory): tags marked routes from the JSON about to be sent. */
 export async function etagOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {

@@ -5,7 +5,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiProper
 import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { Etag } from '../http/etag.hook';
 import { IfMatch } from '../http/if-match.decorator';
-import { Public } from '../http/public-route';
+import { MetricsAccess, Public, RequireScope } from '../auth/access.decorator';
 import { IdParamDto } from '../validation/id-param.dto';
 import { IsOptionalButNotNull } from '../validation/optional';
 import { IsSlug } from '../validation/validators';
@@ -72,6 +72,7 @@ class ThingDto {
 class ThingsController {
   @Post()
   @Etag()
+  @RequireScope('registry:write', 'none')
   @ApiOperation({ operationId: 'createThing', summary: 'Create', description: 'Creates a thing.' })
   @ApiCreatedResponse({ type: ThingDto, description: 'Created.' })
   @ApiProblemResponses(400, 409)
@@ -80,6 +81,7 @@ class ThingsController {
   }
 
   @Get()
+  @RequireScope('registry:read', 'list')
   @ApiOperation({ operationId: 'listThings', summary: 'List', description: 'Lists things.' })
   @ApiOkResponse({ type: [ThingDto], description: 'Things.' })
   @ApiProblemResponses(400)
@@ -89,6 +91,7 @@ class ThingsController {
 
   @Get(':id')
   @Etag()
+  @RequireScope(['registry:read', 'admin'], 'none')
   @ApiOperation({ operationId: 'getThing', summary: 'Get', description: 'Reads a thing.' })
   @ApiOkResponse({ type: ThingDto, description: 'The thing.' })
   @ApiProblemResponses(400, 404)
@@ -98,6 +101,7 @@ class ThingsController {
 
   @Put(':id')
   @Etag()
+  @RequireScope('registry:manage', 'none')
   @ApiOperation({ operationId: 'updateThing', summary: 'Update', description: 'Updates a thing.' })
   @ApiOkResponse({ type: ThingDto, description: 'The thing.' })
   @ApiProblemResponses(400, 404)
@@ -107,13 +111,21 @@ class ThingsController {
 }
 
 @ApiTags('things')
-@Public()
-@Controller('open')
+@Controller()
 class OpenController {
-  @Get()
+  @Get('open')
+  @Public()
   @ApiOperation({ operationId: 'getOpen', summary: 'Open', description: 'Anyone may call it.' })
   @ApiOkResponse({ type: ThingDto, description: 'A thing.' })
   get(): ThingDto {
+    return { id: 1, name: 'x' };
+  }
+
+  @Get('metrics')
+  @MetricsAccess()
+  @ApiOperation({ operationId: 'getMetricsLike', summary: 'Metrics', description: 'Open unless a token is configured.' })
+  @ApiOkResponse({ type: ThingDto, description: 'A thing.' })
+  metrics(): ThingDto {
     return { id: 1, name: 'x' };
   }
 }
@@ -173,12 +185,32 @@ describe('OpenAPI document rules', () => {
     expect(schema('PreconditionFailedProblem').required).toContain('current_etag');
   });
 
-  it('requires a bearer token except on @Public() routes, which have no 401 or 403', () => {
+  it('documents each route access declaration: bearer token and scopes, open routes, optional tokens, rate limits', () => {
     expect(sut.security).toEqual([{ bearerAuth: [] }]);
     expect(sut.components!.securitySchemes!.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(operation('/things/{id}', 'get').responses).toMatchObject({ '401': {}, '403': {} });
+    expect(operation('/things/{id}', 'get').responses).toMatchObject({ '401': {}, '403': {}, '429': {} });
+    expect(operation('/things/{id}', 'get')['x-required-scopes']).toEqual(['registry:read', 'admin']);
+    expect(operation('/things', 'post')['x-required-scopes']).toEqual(['registry:write']);
     expect(operation('/open', 'get').security).toEqual([]);
-    expect(Object.keys(operation('/open', 'get').responses)).toEqual(['200', '500', '503']);
+    expect(operation('/open', 'get')).not.toHaveProperty('x-required-scopes');
+    expect(Object.keys(operation('/open', 'get').responses)).toEqual(['200', '429', '500', '503']);
+    // /metrics: open unless METRICS_TOKEN is set, so the token is optional; never rate limited.
+    expect(operation('/metrics', 'get').security).toEqual([{}, { bearerAuth: [] }]);
+    expect(Object.keys(operation('/metrics', 'get').responses)).toEqual(['200', '401', '403', '500', '503']);
+  });
+
+  it('refuses a route that declares no access', async () => {
+    @ApiTags('things')
+    @Controller('undeclared')
+    class UndeclaredController {
+      @Get()
+      @ApiOperation({ operationId: 'getUndeclared', summary: 'Undeclared', description: 'Nobody said who may call it.' })
+      @ApiOkResponse({ type: ThingDto, description: 'A thing.' })
+      get(): ThingDto {
+        return { id: 1, name: 'x' };
+      }
+    }
+    await expect(documentOf(UndeclaredController)).rejects.toThrow(/GET \/undeclared: declares no access/);
   });
 
   it('gives every response X-Request-Id, and 503 Retry-After', () => {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Type } from '@nestjs/common';
 import { DECORATORS, type OpenAPIObject, type OperationObject, type ParameterObject, type ReferenceObject, type ResponseObject, type SchemaObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
+import { RATE_LIMIT_EXEMPT_PATH } from '../auth/access.decorator';
 import { declareProblemSchemas, PROBLEM_MEDIA_TYPE, problemResponse } from './problem-schemas';
 import type { RouteFacts } from './route-catalogue';
 import { addStandardComponents, headerRef, parameterRef, responseRef } from './standard-components';
@@ -233,16 +234,25 @@ export function applyAccess(document: OpenAPIObject, operations: DocumentedOpera
     [BEARER_SCHEME]: {
       type: 'http',
       scheme: 'bearer',
-      description: 'An API key sent as `Authorization: Bearer <key>`. Probes, metrics and the problem type documentation are open.',
+      description:
+        'An API key (`mrk_…`, from POST /api-keys), an OIDC token from the configured issuer, or AUTH_BOOTSTRAP_KEY, sent as `Authorization: Bearer <token>`. ' +
+        'The scopes an operation needs are in its `x-required-scopes`. Probes and the problem type documentation are open; /metrics is open unless METRICS_TOKEN is set.',
     },
   };
   document.security = [{ [BEARER_SCHEME]: [] }];
-  for (const { operation, route } of operations) {
-    if (route?.isPublic) {
+  for (const { path, operation, route } of operations) {
+    const access = route?.access;
+    if (!access) continue;
+    if (!RATE_LIMIT_EXEMPT_PATH.test(path)) operation.responses['429'] ??= problemResponse(429);
+    if (access.kind === 'public') {
       operation.security = [];
       continue;
     }
-    for (const status of AUTHENTICATED_PROBLEMS) operation.responses[status] ??= problemResponse(status);
+    // /metrics: open, or with the METRICS_TOKEN when one is set.
+    if (access.kind === 'metrics') operation.security = [{}, { [BEARER_SCHEME]: [] }];
+    if (access.kind === 'scope') (operation as OperationObject & { 'x-required-scopes'?: string[] })['x-required-scopes'] = [...access.anyOf];
+    const statuses = access.kind === 'authenticated' ? [401] : AUTHENTICATED_PROBLEMS;
+    for (const status of statuses) operation.responses[status] ??= problemResponse(status);
   }
 }
 
@@ -267,6 +277,8 @@ export function applyStandardHeaders(operations: DocumentedOperation[]): void {
         ...(status === '201' ? { Location: headerRef('Location') } : {}),
         ...response.headers,
         ...(status === '429' || status === '503' ? { 'Retry-After': headerRef('Retry-After') } : {}),
+        ...(status === '429' ? { 'RateLimit-Limit': headerRef('RateLimit-Limit'), 'RateLimit-Remaining': headerRef('RateLimit-Remaining'), 'RateLimit-Reset': headerRef('RateLimit-Reset') } : {}),
+        ...(status === '401' ? { 'WWW-Authenticate': headerRef('WWW-Authenticate') } : {}),
         'X-Request-Id': headerRef('X-Request-Id'),
       };
     }
@@ -434,6 +446,7 @@ export function assertDocumentInvariants(document: OpenAPIObject, routes: RouteF
     const id = operation.operationId ?? '';
     if (ids.has(id)) errors.push(`${where}: operationId ${id} also names ${ids.get(id)}`);
     ids.set(id, where);
+    if (!route?.access) errors.push(`${where}: declares no access (@Public(), @RequireScope(…), @Authenticated() or @MetricsAccess())`);
     if (!operation.summary?.trim()) errors.push(`${where}: no summary`);
     if (!operation.description?.trim()) errors.push(`${where}: no description`);
     if (!operation.tags?.length) errors.push(`${where}: no tag`);

@@ -13,6 +13,7 @@ export const API_TAGS: Record<string, string> = {
   bindings: 'Provider bindings: which provider model serves a version, with its settings and observed latency and success rate.',
   aliases: 'Aliases: named pointers (production, staging, …) from a model to one of its live versions.',
   gateway: 'For an LLM gateway: resolve a model to a version and ranked bindings in one call, and follow the change feed.',
+  security: 'Identity and audit: API keys, the caller\'s identity, and the append-only audit log of every change.',
   webhooks: 'Webhooks: signed, retried, ordered deliveries of the change feed to your HTTPS endpoints (Standard Webhooks).',
   retention: 'Retention: keep the newest versions of each model, archive the rest, purge old archives, restore.',
   stats: 'Registry statistics.',

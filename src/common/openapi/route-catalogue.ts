@@ -4,11 +4,11 @@ import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import { DECORATORS } from '@nestjs/swagger';
 import { IF_MATCH_ROUTE } from '../http/if-match.decorator';
-import { PUBLIC_ROUTE } from '../http/public-route';
+import { routeAccessOf, type RouteAccess } from '../auth/access.decorator';
 
 /**
  * What the OpenAPI document needs to know about a route beyond what @nestjs/swagger reads: the
- * runtime behaviour its decorators switch on (ETag, If-Match, public access) and the classes its
+ * runtime behaviour its decorators switch on (ETag, If-Match, who may call it) and the classes its
  * inputs are validated against. The document is refined from these facts, so a route documents a
  * behaviour by having it, not by repeating it in a second decorator.
  */
@@ -23,8 +23,8 @@ export interface RouteFacts {
   etag: boolean;
   /** `@IfMatch()`: the write honours If-Match and answers 412 when it does not match. */
   ifMatch: boolean;
-  /** `@Public()`: callable without credentials. */
-  isPublic: boolean;
+  /** Who may call it (`@Public()`, `@RequireScope(…)`, …): the same declaration the auth hooks enforce. */
+  access?: RouteAccess;
   /** The DTO classes the validation pipe checks the body, query string and path against. */
   body?: Type;
   query?: Type;
@@ -68,7 +68,7 @@ function routeFacts(controller: Type, name: string, handler: object): RouteFacts
     method: RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod],
     etag: config.etag === true,
     ifMatch: Reflect.getMetadata(IF_MATCH_ROUTE, handler) === true,
-    isPublic: Reflect.getMetadata(PUBLIC_ROUTE, handler) === true || Reflect.getMetadata(PUBLIC_ROUTE, controller) === true,
+    access: routeAccessOf(handler),
   };
   const parameterTypes = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ?? []) as unknown[];
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { index: number; data?: unknown }>;

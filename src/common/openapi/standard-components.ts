@@ -25,6 +25,26 @@ export const STANDARD_HEADERS = {
     required: true,
     schema: { type: 'integer', minimum: 0, example: 5 },
   },
+  'RateLimit-Limit': {
+    description: 'Requests allowed per minute for this caller (RATE_LIMIT_PER_MINUTE).',
+    required: true,
+    schema: { type: 'integer', minimum: 1, example: 6000 },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requests left in the current minute.',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 0 },
+  },
+  'RateLimit-Reset': {
+    description: 'Seconds until the budget renews.',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 12 },
+  },
+  'WWW-Authenticate': {
+    description: 'The authentication scheme to use (RFC 6750): `Bearer`, with `error="invalid_token"` when the credentials sent were refused.',
+    required: true,
+    schema: { type: 'string', example: 'Bearer' },
+  },
   'Cache-Control': {
     description: 'How long a cache may reuse the answer.',
     required: true,

@@ -217,3 +217,24 @@ export function IsRetentionCount() {
     Max(10, { message: 'must be an integer from 1 to 10' }),
   );
 }
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+describeValidator('isTimestamp', () => ({ type: 'string', pattern: TIMESTAMP.source }));
+
+/** An RFC 3339 timestamp with its time zone: `2026-11-26T12:00:00Z`, `2026-11-26T13:00:00.5+01:00`. */
+export function isTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string' || !TIMESTAMP.test(value)) return false;
+  const time = Date.parse(value);
+  return Number.isFinite(time) && time >= Date.UTC(1970, 0, 1) && time <= Date.UTC(9999, 11, 31);
+}
+
+export function IsTimestamp(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isTimestamp',
+      validator: { validate: isTimestamp, defaultMessage: () => 'must be an RFC 3339 date-time with a time zone, e.g. 2026-11-26T12:00:00Z' },
+    },
+    options,
+  );
+}

@@ -100,6 +100,13 @@ export class EventDto {
     additionalProperties: true,
   })
   data: Record<string, unknown>;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'api_key:12',
+    description: 'Who made the change, as in the audit log: `api_key:<id>`, `oidc:<subject>`, `bootstrap`, `anonymous`, `system:<job>`; null for changes made outside the service.',
+  })
+  actor: string | null;
 
   static fromRow(row: EventRow): EventDto {
     return {
@@ -112,6 +119,7 @@ export class EventDto {
       binding_id: row.binding_id,
       alias: row.alias,
       data: row.data,
+      actor: row.actor,
     };
   }
 }

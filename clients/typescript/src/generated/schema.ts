@@ -4,6 +4,94 @@
  */
 
 export interface paths {
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys, revoked and expired ones included (never the keys themselves)
+         * @description Each key with its name, visible prefix, scopes, model restriction, status, expiry and last use; newest first by default.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key (the key is shown once, in this answer)
+         * @description The key is 256 random bits behind a visible prefix; the service stores only its SHA-256. `models` limits it to model-name globs.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One API key (never the key itself)
+         * @description The key is shown only once, when created; this shows its prefix, scopes, status and last use.
+         */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description It stops working on every replica within a few seconds. The key stays listed, as revoked, for the audit log. Revoking it again changes nothing.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log: every change, who made it, and what changed (filtered, keyset-paginated)
+         * @description One entry per mutation, written in the same transaction as the change. Append-only: entries leave only when older than AUDIT_RETENTION_DAYS.
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's identity, scopes and model restriction
+         * @description Who the credentials sent identify (an API key, an OIDC subject, the bootstrap key, or anonymous when authentication is off), with the scopes and model patterns they carry.
+         */
+        get: operations["whoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/bindings": {
         parameters: {
             query?: never;
@@ -165,7 +253,7 @@ export interface paths {
         };
         /**
          * The change feed pushed as Server-Sent Events, so a gateway keeps its routing table current without polling
-         * @description A `text/event-stream` of the same events as GET /events, in the same order, each as one message: `id:` is the event's cursor and `data:` its JSON. On reconnecting, an EventSource sends the last id as `Last-Event-ID`: the stream resumes right after it, with no gap and no repeat (a cursor older than pruning is a 410). Without it the stream starts after `after` (default `now`). `model` and `type` filter what is sent. A comment line (`: heartbeat`) is sent every EVENTS_STREAM_HEARTBEAT_S so proxies keep the connection open; events arrive within milliseconds of their commit. A subscriber that reads too slowly is disconnected and resumes; a full or shutting-down instance answers 503.
+         * @description A `text/event-stream` of the same events as GET /events, in the same order, each as one message: `id:` is the event's cursor and `data:` its JSON. On reconnecting, an EventSource sends the last id as `Last-Event-ID`: the stream resumes right after it, with no gap and no repeat (a cursor older than pruning is a 410). Without it the stream starts after `after` (default `now`). `model` and `type` filter what is sent. A comment line (`: heartbeat`) is sent every EVENTS_STREAM_HEARTBEAT_S so proxies keep the connection open; events arrive within milliseconds of their commit. A subscriber that reads too slowly is disconnected and resumes; a full or shutting-down instance answers 503. A key restricted to some models receives only the events of models that match it.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -804,6 +892,76 @@ export interface components {
              */
             updated_at: string;
         };
+        ApiKeyPage: {
+            items: components["schemas"]["ApiKeyResponse"][];
+            /**
+             * @description Token for the next page, or null on the last page.
+             * @example null
+             */
+            next_page_token: string | null;
+        };
+        ApiKeyResponse: {
+            /** @example 12 */
+            id: number;
+            /** @example ci-pipeline */
+            name: string;
+            /**
+             * @description The visible start of the key (the rest is never shown again).
+             * @example mrk_3f9a1c2b7d4e
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "registry:read",
+             *       "registry:write"
+             *     ]
+             */
+            scopes: ("registry:read" | "registry:write" | "registry:manage" | "usage:report" | "retention:run" | "admin")[];
+            /**
+             * @description Model-name globs the key is limited to; null: every model.
+             * @example [
+             *       "team-a-*"
+             *     ]
+             */
+            models: string[] | null;
+            /**
+             * Format: date-time
+             * @example 2027-06-30T00:00:00.000Z
+             */
+            expires_at: string | null;
+            /**
+             * @description active, expired (past expires_at) or revoked.
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description Who created it (an actor identity, as in the audit log).
+             * @example bootstrap
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @description Last time the key authenticated a request, to within a minute.
+             * @example 2026-11-26T12:05:00.000Z
+             */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Who revoked it.
+             * @example null
+             */
+            revoked_by: string | null;
+        };
         ApplyRetention: {
             /**
              * @description Only this model; without it, every model.
@@ -895,6 +1053,84 @@ export interface components {
              * @example 12
              */
             version_id: number;
+        };
+        AuditEntry: {
+            /** @example 41 */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When the transaction that made the change began.
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            occurred_at: string;
+            /**
+             * @description Who made the change: `api_key:<id>`, `oidc:<subject>`, `bootstrap`, `anonymous` (AUTH_REQUIRED=false) or `system:<job>`.
+             * @example api_key:12
+             */
+            actor: string;
+            /**
+             * @example api_key
+             * @enum {string}
+             */
+            actor_type: "api_key" | "oidc" | "bootstrap" | "anonymous" | "metrics" | "system";
+            /**
+             * @description The API key used.
+             * @example 12
+             */
+            actor_key_id: number | null;
+            /**
+             * @description The API key's name.
+             * @example ci-pipeline
+             */
+            actor_name: string | null;
+            /**
+             * @description The OIDC subject.
+             * @example null
+             */
+            actor_subject: string | null;
+            /**
+             * @description `<resource>.<what happened>`: model/version/binding `.created`/`.updated`/`.deleted`, `version.restored`, `alias.set`/`.deleted`, `retention.applied`, `api_key.created`/`.revoked`.
+             * @example model.updated
+             */
+            action: string;
+            /** @example model */
+            resource_type: string;
+            /**
+             * @description The resource's id (aliases: `<model id>/<alias>`).
+             * @example 7
+             */
+            resource_id: string | null;
+            /**
+             * @description X-Request-Id of the request that made the change.
+             * @example 6f1c1f0e-8a54-4b43-9a53-9bd1b1f6c3a7
+             */
+            request_id: string | null;
+            /**
+             * @description Before the change: the changed fields (the whole resource for a deletion; null for a creation). Secrets are never recorded.
+             * @example {
+             *       "description": "old"
+             *     }
+             */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description After the change: the changed fields (the whole resource for a creation; null for a deletion).
+             * @example {
+             *       "description": "new"
+             *     }
+             */
+            after: {
+                [key: string]: unknown;
+            } | null;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            /**
+             * @description Token for the next page, or null on the last page.
+             * @example null
+             */
+            next_page_token: string | null;
         };
         /**
          * Bad request
@@ -1237,6 +1473,33 @@ export interface components {
             /** @description Field-level errors: every invalid field of a validation error, the field a conflict or constraint is about. */
             errors?: components["schemas"]["FieldError"][];
         };
+        CreateApiKey: {
+            /**
+             * @description What the key is for, shown in listings and the audit log: 1-100 printable characters.
+             * @example ci-pipeline
+             */
+            name: string;
+            /**
+             * @description What the key may do (see the Security section of the README).
+             * @example [
+             *       "registry:read",
+             *       "registry:write"
+             *     ]
+             */
+            scopes: ("registry:read" | "registry:write" | "registry:manage" | "usage:report" | "retention:run" | "admin")[];
+            /**
+             * @description Restricts the key to models whose names match these globs (`*` any run of characters, `?` one); other models are a 403 and lists leave them out. Omit for every model. Not allowed with `admin`. At most 50.
+             * @example [
+             *       "team-a-*"
+             *     ]
+             */
+            models?: string[];
+            /**
+             * @description When the key stops working (RFC 3339, in the future). Omit for a key that does not expire.
+             * @example 2027-06-30T00:00:00Z
+             */
+            expires_at?: string;
+        };
         CreateBinding: {
             /**
              * @description active (routable), inactive or deprecated. Default: `active`.
@@ -1506,6 +1769,73 @@ export interface components {
             /** @description Whether events are delivered. A disabled subscription gets no deliveries for events while it is disabled. Default: `true`. */
             enabled?: boolean;
         };
+        CreatedApiKey: {
+            /** @example 12 */
+            id: number;
+            /** @example ci-pipeline */
+            name: string;
+            /**
+             * @description The visible start of the key (the rest is never shown again).
+             * @example mrk_3f9a1c2b7d4e
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "registry:read",
+             *       "registry:write"
+             *     ]
+             */
+            scopes: ("registry:read" | "registry:write" | "registry:manage" | "usage:report" | "retention:run" | "admin")[];
+            /**
+             * @description Model-name globs the key is limited to; null: every model.
+             * @example [
+             *       "team-a-*"
+             *     ]
+             */
+            models: string[] | null;
+            /**
+             * Format: date-time
+             * @example 2027-06-30T00:00:00.000Z
+             */
+            expires_at: string | null;
+            /**
+             * @description active, expired (past expires_at) or revoked.
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description Who created it (an actor identity, as in the audit log).
+             * @example bootstrap
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @description Last time the key authenticated a request, to within a minute.
+             * @example 2026-11-26T12:05:00.000Z
+             */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Who revoked it.
+             * @example null
+             */
+            revoked_by: string | null;
+            /**
+             * @description The key. Shown once, in this response only: store it now. Send it as `Authorization: Bearer <key>`.
+             * @example mrk_3f9a1c2b7d4e_Q2xyZ3Rlc3Qta2V5LW9ubHktZm9yLWRvY3MtZXhhbXBsZQ
+             */
+            key: string;
+        };
         /**
          * Cursor expired
          * @description The change-feed cursor points before events that have been pruned (EVENTS_RETENTION_DAYS): events may have been missed. Re-read the state you cache, then follow the feed from after=now. (problem type `/problems/cursor-expired`)
@@ -1579,6 +1909,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Who made the change, as in the audit log: `api_key:<id>`, `oidc:<subject>`, `bootstrap`, `anonymous`, `system:<job>`; null for changes made outside the service.
+             * @example api_key:12
+             */
+            actor: string | null;
         };
         EventPage: {
             items: components["schemas"]["Event"][];
@@ -1610,7 +1945,7 @@ export interface components {
         };
         /**
          * Forbidden
-         * @description The credentials are valid but do not allow this operation. (problem type `/problems/forbidden`)
+         * @description The credentials are valid but do not allow this: a scope is missing (`required_scopes` names it), or the key is restricted to other models. (problem type `/problems/forbidden`)
          */
         ForbiddenProblem: {
             /**
@@ -1653,6 +1988,20 @@ export interface components {
             request_id: string;
             /** @description Field-level errors: every invalid field of a validation error, the field a conflict or constraint is about. */
             errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description The scopes of which the operation needs one (the caller has none of them).
+             * @example [
+             *       "registry:manage"
+             *     ]
+             */
+            required_scopes?: string[];
+            /**
+             * @description The model name patterns the key is restricted to (the request touches another model, or every model).
+             * @example [
+             *       "team-a-*"
+             *     ]
+             */
+            model_restriction?: string[];
         };
         HealthCheckState: {
             /**
@@ -2300,7 +2649,7 @@ export interface components {
              * @example validation-error
              * @enum {string}
              */
-            code: "validation-error" | "malformed-request" | "constraint-violation" | "unauthorized" | "forbidden" | "not-found" | "route-not-found" | "method-not-allowed" | "not-acceptable" | "conflict" | "artifact-exists" | "precondition-failed" | "cursor-expired" | "payload-too-large" | "unsupported-media-type" | "too-many-requests" | "bad-request" | "internal-error" | "service-unavailable";
+            code: "validation-error" | "malformed-request" | "constraint-violation" | "unauthorized" | "forbidden" | "not-found" | "route-not-found" | "method-not-allowed" | "not-acceptable" | "conflict" | "artifact-exists" | "request-timeout" | "precondition-failed" | "cursor-expired" | "payload-too-large" | "uri-too-long" | "unsupported-media-type" | "too-many-requests" | "request-header-fields-too-large" | "bad-request" | "internal-error" | "service-unavailable";
             /**
              * @description The HTTP status it comes with.
              * @example 400
@@ -2776,8 +3125,64 @@ export interface components {
             retention: components["schemas"]["RetentionFigures"];
         };
         /**
+         * Too many requests
+         * @description The client sent too many requests; retry after the delay given in Retry-After. (problem type `/problems/too-many-requests`)
+         */
+        TooManyRequestsProblem: {
+            /**
+             * @description URI reference identifying the problem type; GET it for documentation.
+             * @example /problems/too-many-requests
+             * @enum {string}
+             */
+            type: "/problems/too-many-requests";
+            /**
+             * @description Short summary of the problem type.
+             * @example Too many requests
+             */
+            title: string;
+            /**
+             * @description HTTP status code.
+             * @example 429
+             * @enum {integer}
+             */
+            status: 429;
+            /**
+             * @description Explanation specific to this occurrence.
+             * @example eval_score: must be a number from 0 to 1
+             */
+            detail: string;
+            /**
+             * @description The request path this problem occurred on.
+             * @example /versions
+             */
+            instance: string;
+            /**
+             * @description Machine-readable problem code.
+             * @example too-many-requests
+             * @enum {string}
+             */
+            code: "too-many-requests";
+            /**
+             * @description Request id (also in the X-Request-Id header); quote it when reporting a problem.
+             * @example 6f1c1f0e-8a54-4b43-9a53-9bd1b1f6c3a7
+             */
+            request_id: string;
+            /** @description Field-level errors: every invalid field of a validation error, the field a conflict or constraint is about. */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description Requests allowed per minute (RATE_LIMIT_PER_MINUTE).
+             * @example 6000
+             */
+            limit: number;
+            /**
+             * @description Seconds until the budget renews (also in Retry-After).
+             * @example 12
+             */
+            retry_after_s: number;
+        };
+        /**
          * Unauthorized
-         * @description The request carries no valid credentials: send `Authorization: Bearer <token>`. (problem type `/problems/unauthorized`)
+         * @description Credentials are missing or invalid (unknown, revoked or expired key; a token that does not verify). Send `Authorization: Bearer <API key or OIDC token>`. (problem type `/problems/unauthorized`)
          */
         UnauthorizedProblem: {
             /**
@@ -2820,6 +3225,12 @@ export interface components {
             request_id: string;
             /** @description Field-level errors: every invalid field of a validation error, the field a conflict or constraint is about. */
             errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description Why the credentials were refused: none sent, a malformed header, an unknown, revoked or expired key, or a token that does not verify.
+             * @example missing
+             * @enum {string}
+             */
+            reason: "missing" | "malformed" | "unknown" | "revoked" | "expired" | "invalid";
         };
         /**
          * Unsupported media type
@@ -3521,6 +3932,56 @@ export interface components {
              */
             secret: string;
         };
+        WhoAmI: {
+            /**
+             * @description The identity recorded in the audit log and on change events.
+             * @example api_key:12
+             */
+            actor: string;
+            /**
+             * @description `anonymous`: no credentials while AUTH_REQUIRED=false.
+             * @example api_key
+             * @enum {string}
+             */
+            type: "api_key" | "oidc" | "bootstrap" | "anonymous" | "metrics";
+            /** @example 12 */
+            key_id: number | null;
+            /**
+             * @description The API key's name.
+             * @example ci-pipeline
+             */
+            name: string | null;
+            /**
+             * @description The OIDC subject.
+             * @example null
+             */
+            subject: string | null;
+            /**
+             * @example [
+             *       "registry:read",
+             *       "registry:write"
+             *     ]
+             */
+            scopes: ("registry:read" | "registry:write" | "registry:manage" | "usage:report" | "retention:run" | "admin")[];
+            /**
+             * @description Model-name globs the caller is limited to; null: every model.
+             * @example [
+             *       "team-a-*"
+             *     ]
+             */
+            models: string[] | null;
+            /**
+             * Format: date-time
+             * @description When the credentials stop working.
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * @description Whether the service requires credentials (AUTH_REQUIRED).
+             * @example true
+             */
+            auth_required: boolean;
+        };
     };
     responses: {
         /** @description Invalid request (validation-error, malformed-request, constraint-violation or bad-request) */
@@ -3623,9 +4084,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["ServiceUnavailableProblem"];
             };
         };
+        /** @description Too many requests: retry after Retry-After seconds */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["TooManyRequestsProblem"];
+            };
+        };
         /** @description Missing or invalid credentials */
         Unauthorized: {
             headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -3658,8 +4134,16 @@ export interface components {
         ETag: string;
         /** @description Path of the resource. */
         Location: string;
+        /** @description Requests allowed per minute for this caller (RATE_LIMIT_PER_MINUTE). */
+        "RateLimit-Limit": number;
+        /** @description Requests left in the current minute. */
+        "RateLimit-Remaining": number;
+        /** @description Seconds until the budget renews. */
+        "RateLimit-Reset": number;
         /** @description Seconds to wait before retrying. */
         "Retry-After": number;
+        /** @description The authentication scheme to use (RFC 6750): `Bearer`, with `error="invalid_token"` when the credentials sent were refused. */
+        "WWW-Authenticate": string;
         /** @description The request's id: the client's own X-Request-Id when it is a sane token (1-128 of A-Z a-z 0-9 . _ : @ / + = -), else a generated UUID. Problem bodies repeat it. */
         "X-Request-Id": string;
     };
@@ -3667,6 +4151,205 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque token from the previous page's `next_page_token`. Keep the same sort and filters while paging. */
+                page_token?: string;
+                /** @description Order; newest first by default. Ties are broken by id. */
+                sort?: "created_at" | "-created_at";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKey"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` points at it. Store `key` now: it is never shown again. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Numeric id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Numeric id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque token from the previous page's `next_page_token`. Keep the same sort and filters while paging. */
+                page_token?: string;
+                /** @description Only changes by this actor: an identity (`api_key:12`, `oidc:<subject>`, `bootstrap`), a key name, or an OIDC subject. */
+                actor?: string;
+                /** @description Only this action. */
+                action?: string;
+                /** @description Only changes to this type of resource. */
+                resource_type?: "model" | "version" | "binding" | "alias" | "retention_run" | "api_key";
+                /** @description Only changes to this resource (with resource_type). Aliases are `<model id>/<alias>`. */
+                resource_id?: string;
+                /** @description Only changes at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only changes before this time (RFC 3339). */
+                until?: string;
+                /** @description Order; newest first by default. Ties are broken by id. */
+                sort?: "occurred_at" | "-occurred_at";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit entries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    whoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhoAmI"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listBindings: {
         parameters: {
             query?: {
@@ -3706,6 +4389,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3742,6 +4426,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3777,6 +4462,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3819,6 +4505,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3851,6 +4538,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3888,6 +4576,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3926,6 +4615,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3965,6 +4655,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4001,6 +4692,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4033,6 +4725,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4070,6 +4763,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4163,6 +4857,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4205,6 +4901,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4240,6 +4937,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4274,6 +4972,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4309,6 +5008,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4351,6 +5051,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4384,6 +5085,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4414,6 +5116,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4446,6 +5149,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4496,6 +5200,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4526,6 +5231,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4549,6 +5255,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProblemType"][];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4576,6 +5283,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4637,6 +5345,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4671,6 +5380,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4702,6 +5412,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4732,6 +5443,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4757,6 +5469,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4787,6 +5500,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4838,6 +5552,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4886,6 +5601,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4921,6 +5637,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4963,6 +5680,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4996,6 +5714,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5028,6 +5747,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5065,6 +5785,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5099,6 +5820,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5134,6 +5856,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5175,6 +5898,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5207,6 +5931,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5246,6 +5971,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5278,6 +6004,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5311,6 +6038,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5348,6 +6076,7 @@ export interface operations {
             410: components["responses"]["Gone"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5378,6 +6107,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5409,6 +6139,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
