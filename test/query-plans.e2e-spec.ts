@@ -149,7 +149,15 @@ describe('label selector plans over 200,000 versions', () => {
       SET session_replication_role = origin;
     `);
     await settleLabelIndexes(sut);
-    await sut.db.query('ANALYZE models, model_versions');
+    // Deterministic statistics: a sample of every row (300 × the target ≥ 200,000), and no autovacuum
+    // analyze re-sampling behind the test's back — a random sample moved the planner's estimate of
+    // a rare label enough to flip plans between runs.
+    await sut.db.query(`
+      ALTER TABLE models SET (autovacuum_enabled = false);
+      ALTER TABLE model_versions SET (autovacuum_enabled = false);
+      ALTER TABLE models ALTER COLUMN labels SET STATISTICS 1000;
+      ALTER TABLE model_versions ALTER COLUMN labels SET STATISTICS 1000;
+      ANALYZE models, model_versions;`);
   }, 300_000);
   afterAll(() => sut.close());
 

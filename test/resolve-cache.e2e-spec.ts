@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RegistryChanges } from '../src/events/registry-changes';
 import { create, makeBinding, makeModel, makeVersion, sha256 } from './support/factories';
 import { parsePrometheus, sampleValue } from './support/prometheus';
+import { TcpProxy } from './support/tcp-proxy';
 import { createTestApp, type TestApp } from './support/test-app';
+import { testServer } from './setup/test-database';
 
 const TTL_MS = 1_500;
 
@@ -11,9 +13,12 @@ describe('resolve cache (RESOLVE_CACHE)', () => {
   let model: Record<string, any>;
   let versions: Record<string, any>[];
   let binding: Record<string, any>;
+  /** The direct connections (the LISTEN one among them) go through it: the test can cut them. */
+  let direct: TcpProxy;
 
   beforeAll(async () => {
-    sut = await createTestApp('resolve-cache', { env: { RESOLVE_CACHE_TTL_MS: String(TTL_MS) } });
+    direct = await TcpProxy.start(testServer());
+    sut = await createTestApp('resolve-cache', { env: { RESOLVE_CACHE_TTL_MS: String(TTL_MS), POSTGRES_DIRECT_HOST: '127.0.0.1', POSTGRES_DIRECT_PORT: String(direct.port) } });
     model = await create(sut.http, '/models', makeModel());
     versions = [];
     for (let i = 0; i < 2; i++) versions.push(await create(sut.http, '/versions', makeVersion(model.id, { version: `1.${i}.0` })));
@@ -21,7 +26,10 @@ describe('resolve cache (RESOLVE_CACHE)', () => {
     await create(sut.http, '/bindings', makeBinding(versions[1].id));
     await listening(true);
   });
-  afterAll(() => sut.close());
+  afterAll(async () => {
+    await sut.close();
+    await direct.stop();
+  });
 
   const resolve = async (query: Record<string, string> = {}) => (await sut.http.get(`/resolve/${model.name}`).query(query).expect(200)).body;
   const hits = async () => sampleValue(parsePrometheus((await sut.http.get('/metrics').expect(200)).text), 'resolve_cache_requests_total', { result: 'hit' }) ?? 0;
@@ -80,7 +88,9 @@ describe('resolve cache (RESOLVE_CACHE)', () => {
     await sut.http.put(`/models/${model.id}/aliases/production`).send({ version_id: versions[0].id }).expect(200);
     const cached = await resolve();
     await resolve();
-    await sut.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%:changes'`);
+    // The listening connection is cut, and reconnecting fails until the network is back.
+    direct.refuse(true);
+    direct.cut();
     await listening(false);
     await changeHashBehindTheFeed(versions[0].id);
     const fresh = await resolve();
@@ -89,6 +99,7 @@ describe('resolve cache (RESOLVE_CACHE)', () => {
     await resolve();
     expect(await hits()).toBe(hitsWhileDown);
 
+    direct.refuse(false);
     await listening(true);
     const { rows } = await sut.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%:changes'`);
     expect(rows[0].n).toBe(1);
