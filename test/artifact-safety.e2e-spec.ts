@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { artifactKey } from '../src/common/artifacts/artifact-uri';
+import { artifactKey } from '../src/config/artifact-uri';
 import { create, makeModel, makeVersion } from './support/factories';
 import { fileTree, pathOf, regularFiles, tempFiles, writeArtifact } from './support/artifacts';
 import { expectProblem } from './support/problem';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
-import { artifactKey } from '../src/common/artifacts/artifact-uri';
+import { artifactKey } from '../src/config/artifact-uri';
 import { createSuiteDatabase, dropDatabase, testServer } from './setup/test-database';
 import { pathOf, regularFiles, tempFiles } from './support/artifacts';
 import { ServiceProcess } from './support/service-process';

@@ -13,8 +13,8 @@ import { parseSelector } from '../../src/common/labels/selector';
 import { resolveParams, RESOLVE_SQL, type ResolveRequest } from '../../src/resolve/resolve.repository';
 import { EXTREMES_SQL } from '../../src/stats/stats.repository';
 import { COUNTERS_SQL } from '../../src/database/registry-counters';
-import { parseSemVer, semverSortKey } from '../../src/versions/semver';
-import { artifactKey } from '../../src/common/artifacts/artifact-uri';
+import { parseSemVer, semverSortKey } from '../../src/common/semver';
+import { artifactKey } from '../../src/config/artifact-uri';
 import { INSERT_VERSION_SQL, insertVersionParams, versionListQuery } from '../../src/versions/versions.repository';
 
 const pool = new Pool({

@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import { validateCronExpression } from 'cron';
-import { fileUri, parseArtifactRoots, type ArtifactRoot } from '../common/artifacts/artifact-uri';
+import { fileUri, parseArtifactRoots, type ArtifactRoot } from './artifact-uri';
 import { isScope, SCOPES } from './scopes';
 
 type Raw = Record<string, string | undefined>;

@@ -4,7 +4,7 @@ import { parseSelector } from '../common/labels/selector';
 import { normalizeCapabilities } from '../bindings/capabilities';
 import { pricingOf } from '../bindings/dto/binding-response.dto';
 import { DEFAULT_CURRENCY } from '../bindings/dto/pricing.dto';
-import { isSemVer } from '../versions/semver';
+import { isSemVer } from '../common/semver';
 import type { ResolveQueryDto } from './dto/resolve-query.dto';
 import type { ResolveResponseDto } from './dto/resolve-response.dto';
 import { rankForRouting } from './ranking';

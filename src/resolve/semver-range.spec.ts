@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { satisfies } from 'semver';
-import { parseSemVer, semverSortKey } from '../versions/semver';
+import { parseSemVer, semverSortKey } from '../common/semver';
 import { keyMatches, rangeBounds } from './semver-range';
 
 const key = (version: string) => semverSortKey(parseSemVer(version)!);

@@ -1,5 +1,5 @@
 import { Range } from 'semver';
-import { parseSemVer, semverSortKey } from '../versions/semver';
+import { parseSemVer, semverSortKey } from '../common/semver';
 
 /**
  * One comparator set of a SemVer range as bounds on the byte-sortable version key, so PostgreSQL can

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { AuditLog } from '../audit/audit-log.service';
-import { artifactKey } from '../common/artifacts/artifact-uri';
+import { artifactKey } from '../config/artifact-uri';
 import { Clock } from '../common/clock';
 import { forEachLimited } from '../common/concurrency';
 import { retentionConfig } from '../config/retention.config';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { artifactKey } from '../common/artifacts/artifact-uri';
+import { artifactKey } from '../config/artifact-uri';
 import { counter, readCounters } from '../database/registry-counters';
 import type { Queryable } from '../database/sql';
 import { ARTIFACT_LOCK_CLASS } from '../versions/versions.repository';

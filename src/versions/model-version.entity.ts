@@ -68,7 +68,7 @@ export class ModelVersionEntity {
   archiveUri: string | null;
 
   /**
-   * The normalised artifact URI (common/artifacts/artifact-uri.ts), written by the service: versions
+   * The normalised artifact URI (config/artifact-uri.ts), written by the service: versions
    * with equal keys share one artifact. Writing it takes the artifact's advisory lock (a trigger).
    */
   @Column({ name: 'artifact_key', type: 'text', nullable: true })

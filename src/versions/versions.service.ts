@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { artifactKey } from '../common/artifacts/artifact-uri';
+import { artifactKey } from '../config/artifact-uri';
 import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
 import { assertIfMatch, etagOf } from '../common/http/etag';
@@ -14,7 +14,7 @@ import type { CreateVersionDto, VersionFieldsDto } from './dto/create-version.dt
 import type { ListVersionsQueryDto } from './dto/list-versions-query.dto';
 import type { UpdateVersionDto } from './dto/update-version.dto';
 import { VersionResponseDto } from './dto/version-response.dto';
-import { parseSemVer, semverSortKey } from './semver';
+import { parseSemVer, semverSortKey } from '../common/semver';
 import { VersionsRepository, type VersionChanges, type VersionFields, type VersionRow } from './versions.repository';
 
 export interface RegisteredVersion {

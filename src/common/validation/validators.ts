@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsNumber, Matches, Max, MaxLength, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { applyDecorators } from '@nestjs/common';
-import { isSemVer, MAX_VERSION_LENGTH, SEMVER_PATTERN } from '../../versions/semver';
+import { isSemVer, MAX_VERSION_LENGTH, SEMVER_PATTERN } from '../semver';
 import { describeValidator } from '../openapi/validator-schemas';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseArtifactRoots } from '../../common/artifacts/artifact-uri';
+import { parseArtifactRoots } from '../../config/artifact-uri';
 import { ArtifactExistsError, prefixMapping, sameArtifact } from './archive-storage';
 import { FileArchiveStorage } from './file.storage';
 import { RecordOnlyStorage } from './none.storage';

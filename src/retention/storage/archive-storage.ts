@@ -1,5 +1,5 @@
 /** Where archived artifacts go. Adapters: none (database record only), file, s3. */
-import { parseArtifactUri, type ArtifactRoot, type FileArtifactUri, type S3ArtifactUri } from '../../common/artifacts/artifact-uri';
+import { parseArtifactUri, type ArtifactRoot, type FileArtifactUri, type S3ArtifactUri } from '../../config/artifact-uri';
 import { UnsafePathError } from './safe-fs';
 
 /** What identifies the bytes an artifact had when they were archived (a file's inode; an object's ETag). */

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileUri, parseArtifactUri, type ArtifactRoot, type FileArtifactUri } from '../../common/artifacts/artifact-uri';
+import { fileUri, parseArtifactUri, type ArtifactRoot, type FileArtifactUri } from '../../config/artifact-uri';
 import { forEachLimited } from '../../common/concurrency';
 import { ArchivedArtifactMissingError, ArtifactExistsError, ArtifactRoots, placementOf, versionSuffix, type ArtifactIdentity, type MovingArchive } from './archive-storage';
 import { Directory, UnsafePathError, type FileIdentity } from './safe-fs';

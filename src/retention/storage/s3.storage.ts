@@ -11,7 +11,7 @@ import {
   UploadPartCopyCommand,
   type StorageClass,
 } from '@aws-sdk/client-s3';
-import { parseArtifactUri, s3Uri, type ArtifactRoot, type S3ArtifactUri } from '../../common/artifacts/artifact-uri';
+import { parseArtifactUri, s3Uri, type ArtifactRoot, type S3ArtifactUri } from '../../config/artifact-uri';
 import { forEachLimited } from '../../common/concurrency';
 import {
   ArchivedArtifactMissingError,
