@@ -38,7 +38,7 @@ describe('the service as a process', () => {
     const database = await createSuiteDatabase('replicas', { empty: true });
     try {
       const replicas = await Promise.all(Array.from({ length: 5 }, () => ServiceProcess.start(serverEnv(database)).then(track)));
-      await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 30_000)));
+      await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 90_000)));
 
       const client = new Client({ ...testServer(), database });
       await client.connect();
@@ -56,7 +56,7 @@ describe('the service as a process', () => {
     } finally {
       await dropDatabase(database);
     }
-  });
+  }, 150_000);
 
   it('on SIGTERM: readiness turns 503 at once, in-flight requests finish, the process exits 0', async () => {
     const database = await createSuiteDatabase('shutdown');
@@ -165,7 +165,7 @@ describe('the service as a process', () => {
       const replicas = await Promise.all(
         Array.from({ length: 3 }, () => ServiceProcess.start({ ...serverEnv(database), RETENTION_ENABLED: 'true', RETENTION_CRON: '*/4 * * * * *' }).then(track)),
       );
-      await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 30_000)));
+      await Promise.all(replicas.map((replica) => replica.waitFor('/health/ready', 200, 90_000)));
       const allUp = Date.now();
       let rows: { trigger: string; scheduled_for: Date; status: string; archived_count: number }[] = [];
       for (let waited = 0; waited < 20_000; waited += 250) {
@@ -186,7 +186,7 @@ describe('the service as a process', () => {
       await client.end();
       await dropDatabase(database);
     }
-  });
+  }, 150_000);
 
   it('exports traces over OTLP: the request span with its request id and route, the handler and query spans, and the trace id in the log', async () => {
     const receiver = new OtlpReceiver();
