@@ -388,3 +388,41 @@ describe('GET /events (change feed)', () => {
     await sut.http.get('/events').expect(200);
   });
 });
+
+describe('the head of the change feed ("now")', () => {
+  let sut: TestApp;
+  beforeAll(async () => {
+    sut = await createTestApp('events-head');
+    await sut.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(() => sut.close());
+
+  it('is the newest event by transaction number, not by its decimal spelling (999… sorts after 1000… as text)', async () => {
+    // Two old events whose transaction numbers have different digit counts: 99…9 (n-1 digits) and
+    // 10…0 (n digits), both below the current transaction, so both are released.
+    const { rows } = await sut.db.query<{ digits: number }>('SELECT length(pg_current_xact_id()::text) AS digits');
+    const digits = rows[0].digits;
+    expect(digits).toBeGreaterThan(2);
+    const shorter = '9'.repeat(digits - 1);
+    const longer = `1${'0'.repeat(digits - 1)}`;
+    await sut.db.query(`INSERT INTO events (tx_id, type, alias) VALUES ($1::xid8, 'alias.deleted', 'a'), ($2::xid8, 'alias.deleted', 'b')`, [shorter, longer]);
+
+    const head = (await sut.http.get('/events').query({ after: 'now' }).expect(200)).body;
+    expect(head.items).toEqual([]);
+    const model = await create(sut.http, '/models', makeModel());
+    const after = (await sut.http.get('/events').query({ after: head.next_cursor }).expect(200)).body;
+    expect(after.items.map((event: { type: string; model_id: number }) => [event.type, event.model_id])).toEqual([['model.created', model.id]]);
+
+    const base = `http://127.0.0.1:${(sut.app.getHttpServer().address() as { port: number }).port}`;
+    const stream = await SseClient.open(`${base}/events/stream`);
+    try {
+      expect(stream.status).toBe(200);
+      await stream.waitFor((client) => client.comments.some((comment) => comment.includes('change feed after')));
+      const second = await create(sut.http, '/models', makeModel());
+      await stream.waitFor((client) => client.messages.length >= 1);
+      expect(stream.json<{ type: string; model_id: number }>().map((event) => [event.type, event.model_id])[0]).toEqual(['model.created', second.id]);
+    } finally {
+      stream.close();
+    }
+  });
+});

@@ -55,7 +55,7 @@ const RESTRICTED_EVENTS_AFTER_SQL = eventsAfter(true);
 
 const HEAD_SQL = `
 WITH ${FEED_HORIZON}
-SELECT tx_id::text AS tx_id, id FROM events WHERE ${RELEASED} ORDER BY tx_id DESC, id DESC LIMIT 1`;
+SELECT e.tx_id::text AS tx_id, e.id FROM events e WHERE e.${RELEASED} ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`;
 
 const HAS_UNRELEASED_SQL = `
 WITH ${FEED_HORIZON}
