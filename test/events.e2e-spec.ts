@@ -327,15 +327,18 @@ describe('GET /events (change feed)', () => {
       const [a, b] = [await create(sut.http, '/models', makeModel()), await create(sut.http, '/models', makeModel())];
       const onlyA = await connect({ model: String(a.id) });
       const versionsAndAliases = await connect({ type: 'version.*,alias.set' });
+      const aliasMoves = await connect({ type: 'alias.updated' });
       const version = await create(sut.http, '/versions', makeVersion(b.id));
       await sut.http.put(`/models/${b.id}/aliases/production`).send({ version_id: version.id }).expect(201);
       await sut.http.put(`/models/${a.id}`).send({ description: 'a changed' }).expect(200);
       await sut.http.put(`/models/${b.id}`).send({ description: 'b changed' }).expect(200);
       await onlyA.waitFor((s) => s.messages.length === 1);
       await versionsAndAliases.waitFor((s) => s.messages.length === 2);
+      await aliasMoves.waitFor((s) => s.messages.length === 1);
       await sleep(300);
       expect(onlyA.json<Event>().map((e) => [e.type, e.model_id])).toEqual([['model.updated', a.id]]);
       expect(versionsAndAliases.json<Event>().map((e) => e.type)).toEqual(['version.created', 'alias.set']);
+      expect(aliasMoves.json<Event>().map((e) => [e.type, e.model_id])).toEqual([['alias.set', b.id]]);
     });
 
     it('rejects bad filters and cursors with 400, naming the field', async () => {

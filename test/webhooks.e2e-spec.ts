@@ -106,7 +106,7 @@ describe('webhooks', () => {
         const problem = expectProblem(await sut.http.post('/webhooks').send(body), status, status === 400 ? 'validation-error' : 'not-found');
         return problem.errors?.map((e) => `${e.field}: ${e.message}`).join('; ');
       };
-      expect(await field({ url, events: ['version.created', 'alias.updated'] })).toMatch(/^events: each must be one of model\.created, .*alias\.set/);
+      expect(await field({ url, events: ['version.created', 'alias.moved'] })).toMatch(/^events: each must be one of model\.created, .*alias\.set/);
       expect(await field({ url, events: ['*', 'version.created'] })).toBe('events: "*" (every event) cannot be combined with other types');
       expect(await field({ url, events: [] })).toMatch(/^events: must name at least one/);
       expect(await field({ url, events: ['model.created', 'model.created'] })).toMatch(/^events: must not repeat/);
@@ -188,6 +188,9 @@ describe('webhooks', () => {
       const byType = await subscribe({ url: receiver.url('/by-type'), events: ['model.deleted'] });
       const byModel = await subscribe({ url: receiver.url('/by-model'), model_id: search.id });
       const bySelector = await subscribe({ url: receiver.url('/by-selector'), selector: 'team in (payments), env!=dev' });
+      // The issue's spelling of an alias move: accepted, kept as written, delivers alias.set events.
+      const byAliasMoves = await subscribe({ url: receiver.url('/by-alias-moves'), events: ['alias.updated'] });
+      expect(byAliasMoves.events).toEqual(['alias.updated']);
 
       const pv = await create(sut.http, '/versions', makeVersion(payments.id));
       await create(sut.http, '/bindings', makeBinding(pv.id, { status: 'inactive' }));
@@ -203,6 +206,7 @@ describe('webhooks', () => {
         '/by-type': [...paymentsFeed, ...searchFeed].filter((e) => e.type === 'model.deleted'),
         '/by-model': searchFeed,
         '/by-selector': paymentsFeed,
+        '/by-alias-moves': [...paymentsFeed, ...searchFeed].filter((e) => e.type === 'alias.set'),
       };
       await receiver.waitFor(() => Object.entries(expected).every(([path, events]) => receiver.on(path).length >= events.length));
       await sleep(300);
@@ -210,9 +214,10 @@ describe('webhooks', () => {
         expect([path, receiver.on(path).map((r) => [idOf(r), JSON.parse(r.body).type])]).toEqual([path, events.map((e) => [e.message, e.type])]);
       }
       expect(paymentsFeed.map((e) => e.type)).toEqual(['version.created', 'binding.created', 'model.deleted', 'version.deleted']);
+      expect(expected['/by-alias-moves']).toHaveLength(1);
       // The labels of deleted models are kept only until the dispatcher has passed their events.
       expect((await sut.db.query('SELECT count(*)::int AS n FROM webhook_model_tombstones WHERE model_id = ANY($1)', [[payments.id, search.id]])).rows[0].n).toBe(0);
-      for (const hook of [byType, byModel, bySelector]) await sut.http.delete(`/webhooks/${hook.id}`).expect(204);
+      for (const hook of [byType, byModel, bySelector, byAliasMoves]) await sut.http.delete(`/webhooks/${hook.id}`).expect(204);
     });
 
     it('reach a receiver that fails for a while, once each and in feed order, nothing sent ahead of a failing one', async () => {

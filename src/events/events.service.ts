@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { ModelRestriction } from '../common/auth/model-patterns';
 import { ApplicationError } from '../common/errors/application.error';
 import { gatewayConfig } from '../config/gateway.config';
-import { EventDto, type EventPageDto, type EventStreamQueryDto } from './dto/event.dto';
+import { canonicalEventType, EventDto, type EventPageDto, type EventStreamQueryDto } from './dto/event.dto';
 import { decodeCursor, encodeCursor, FEED_START, type EventCursor } from './event-cursor';
 import { EventStream, type StreamFilter } from './event-stream';
 import { EventsRepository } from './events.repository';
@@ -48,7 +48,7 @@ export class EventsService {
     this.stream.assertCapacity();
     const filter: StreamFilter = {
       models: query.model === undefined ? undefined : new Set(query.model.split(',').map(Number)),
-      types: query.type === undefined ? undefined : new Set(query.type.split(',').map((type) => (type.endsWith('.*') ? type.slice(0, -2) : type))),
+      types: query.type === undefined ? undefined : new Set(query.type.split(',').map((type) => (type.endsWith('.*') ? type.slice(0, -2) : canonicalEventType(type)))),
       restriction,
     };
     const resumeFrom = Array.isArray(lastEventId) ? lastEventId[0] : lastEventId;

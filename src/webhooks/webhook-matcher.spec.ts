@@ -48,6 +48,13 @@ describe(subscriptionMatches.name, () => {
     expect(subscriptionMatches(sut, makeEvent({ type: 'model.updated' }), labelsOf)).toBe(false);
   });
 
+  it('takes alias.updated as the name of alias.set, and nothing else', () => {
+    const sut = makeSubscription({ events: ['alias.updated'] });
+    expect(subscriptionMatches(sut, makeEvent({ type: 'alias.set' }), labelsOf)).toBe(true);
+    expect(subscriptionMatches(sut, makeEvent({ type: 'alias.deleted' }), labelsOf)).toBe(false);
+    expect(subscriptionMatches(sut, makeEvent({ type: 'version.updated' }), labelsOf)).toBe(false);
+  });
+
   it('filters by model', () => {
     const sut = makeSubscription({ modelId: 7 });
     expect(subscriptionMatches(sut, makeEvent(), labelsOf)).toBe(true);

@@ -1,5 +1,6 @@
 import type { EventCursor } from '../events/event-cursor';
 import { matchesSelector, type Requirement } from '../common/labels/selector';
+import { canonicalEventType } from '../events/dto/event.dto';
 
 export const ALL_EVENTS = '*';
 
@@ -61,7 +62,7 @@ export function subscriptionMatches(
   labelsOf: (modelId: number) => Readonly<Record<string, string>> | undefined,
 ): boolean {
   if (subscription.start && committedBefore(subscription.start, event.tx_id)) return false;
-  if (!subscription.events.includes(ALL_EVENTS) && !subscription.events.includes(event.type)) return false;
+  if (!subscription.events.includes(ALL_EVENTS) && !subscription.events.some((type) => canonicalEventType(type) === event.type)) return false;
   if (subscription.modelId !== null && event.model_id !== subscription.modelId) return false;
   if (subscription.selector) {
     if (event.model_id === null) return false;

@@ -22,6 +22,20 @@ export const EVENT_TYPES = [
   'alias.deleted',
 ];
 
+/**
+ * Other spellings accepted wherever a client names event types to receive (webhook subscriptions, the
+ * stream's `type` filter): `alias.updated` is what many gateways call an alias move. Events themselves
+ * always carry the feed's name.
+ */
+export const EVENT_TYPE_SYNONYMS: Readonly<Record<string, string>> = { 'alias.updated': 'alias.set' };
+
+/** The feed's name for an event type a client named (itself, or what its synonym stands for). */
+export function canonicalEventType(type: string): string {
+  return EVENT_TYPE_SYNONYMS[type] ?? type;
+}
+
+const ACCEPTED_TYPES = [...EVENT_TYPES, ...Object.keys(EVENT_TYPE_SYNONYMS)];
+
 export class EventsQueryDto {
   @ApiPropertyOptional({ description: 'Return events after this cursor (a next_cursor, or an event\'s cursor); `now` starts at the head; omitted: from the oldest retained event.', example: 'now' })
   @IsOptional()
@@ -40,12 +54,12 @@ export class EventsQueryDto {
 
 const EVENT_FAMILIES = [...new Set(EVENT_TYPES.map((type) => type.slice(0, type.indexOf('.'))))];
 
-const EVENT_TYPE_ITEM = `(?:${[...EVENT_TYPES, ...EVENT_FAMILIES.map((family) => `${family}.*`)].map((item) => item.replace(/[.*]/g, '\\$&')).join('|')})`;
+const EVENT_TYPE_ITEM = `(?:${[...ACCEPTED_TYPES, ...EVENT_FAMILIES.map((family) => `${family}.*`)].map((item) => item.replace(/[.*]/g, '\\$&')).join('|')})`;
 describeValidator('isEventTypeList', () => ({ type: 'string', pattern: `^${EVENT_TYPE_ITEM}(?:,${EVENT_TYPE_ITEM})*$` }));
 
 /** `model.created` or a family `model.*`; the list is comma-separated. */
 function isEventTypeList(value: unknown): boolean {
-  return typeof value === 'string' && value.split(',').every((item) => EVENT_TYPES.includes(item) || (item.endsWith('.*') && EVENT_FAMILIES.includes(item.slice(0, -2))));
+  return typeof value === 'string' && value.split(',').every((item) => ACCEPTED_TYPES.includes(item) || (item.endsWith('.*') && EVENT_FAMILIES.includes(item.slice(0, -2))));
 }
 
 export class EventStreamQueryDto {
@@ -65,7 +79,7 @@ export class EventStreamQueryDto {
   model?: string;
 
   @ApiPropertyOptional({
-    description: `Only events of these types: comma-separated, each a type or a family such as \`version.*\`. Types: ${EVENT_TYPES.join(', ')}.`,
+    description: `Only events of these types: comma-separated, each a type or a family such as \`version.*\`. Types: ${EVENT_TYPES.join(', ')} (\`alias.updated\` is accepted for \`alias.set\`).`,
     example: 'version.*,alias.set',
     maxLength: 1000,
   })

@@ -5,11 +5,11 @@ import { describeValidator } from '../../common/openapi/validator-schemas';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import { IsOptionalButNotNull } from '../../common/validation/optional';
 import { IsId, ToBoolean } from '../../common/validation/validators';
-import { EVENT_TYPES } from '../../events/dto/event.dto';
+import { EVENT_TYPE_SYNONYMS, EVENT_TYPES } from '../../events/dto/event.dto';
 import { ALL_EVENTS } from '../webhook-matcher';
 import type { WebhookRow } from '../webhooks.repository';
 
-export const SUBSCRIBABLE = [...EVENT_TYPES, ALL_EVENTS];
+export const SUBSCRIBABLE = [...EVENT_TYPES, ...Object.keys(EVENT_TYPE_SYNONYMS), ALL_EVENTS];
 export const MAX_SELECTOR_LENGTH = 1024;
 export const MAX_REPLAY = 10_000;
 
@@ -45,7 +45,7 @@ const URL_PROPERTY = {
   maxLength: 2048,
 };
 const EVENTS_PROPERTY = {
-  description: 'Change-feed event types to deliver, or `["*"]` for all of them.',
+  description: 'Change-feed event types to deliver, or `["*"]` for all of them. `alias.updated` is accepted for `alias.set` (kept as written; deliveries carry the feed\'s type).',
   example: ['version.created', 'alias.set'],
   type: 'array',
   items: { type: 'string', enum: SUBSCRIBABLE },

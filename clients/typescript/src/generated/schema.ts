@@ -1759,13 +1759,13 @@ export interface components {
              */
             url: string;
             /**
-             * @description Change-feed event types to deliver, or `["*"]` for all of them.
+             * @description Change-feed event types to deliver, or `["*"]` for all of them. `alias.updated` is accepted for `alias.set` (kept as written; deliveries carry the feed's type).
              * @example [
              *       "version.created",
              *       "alias.set"
              *     ]
              */
-            events: ("model.created" | "model.updated" | "model.deleted" | "version.created" | "version.updated" | "version.archived" | "version.restored" | "version.deleted" | "version.purged" | "binding.created" | "binding.updated" | "binding.deleted" | "alias.set" | "alias.deleted" | "*")[];
+            events: ("model.created" | "model.updated" | "model.deleted" | "version.created" | "version.updated" | "version.archived" | "version.restored" | "version.deleted" | "version.purged" | "binding.created" | "binding.updated" | "binding.deleted" | "alias.set" | "alias.deleted" | "alias.updated" | "*")[];
             /** @description Whether events are delivered. A disabled subscription gets no deliveries for events while it is disabled. Default: `true`. */
             enabled?: boolean;
         };
@@ -3525,13 +3525,13 @@ export interface components {
              */
             url?: string;
             /**
-             * @description Change-feed event types to deliver, or `["*"]` for all of them.
+             * @description Change-feed event types to deliver, or `["*"]` for all of them. `alias.updated` is accepted for `alias.set` (kept as written; deliveries carry the feed's type).
              * @example [
              *       "version.created",
              *       "alias.set"
              *     ]
              */
-            events?: ("model.created" | "model.updated" | "model.deleted" | "version.created" | "version.updated" | "version.archived" | "version.restored" | "version.deleted" | "version.purged" | "binding.created" | "binding.updated" | "binding.deleted" | "alias.set" | "alias.deleted" | "*")[];
+            events?: ("model.created" | "model.updated" | "model.deleted" | "version.created" | "version.updated" | "version.archived" | "version.restored" | "version.deleted" | "version.purged" | "binding.created" | "binding.updated" | "binding.deleted" | "alias.set" | "alias.deleted" | "alias.updated" | "*")[];
             /**
              * @description false pauses deliveries (`disabled_reason: manual`); true resumes them, also after the service disabled it, and clears the failure streak.
              * @example true
@@ -4737,7 +4737,7 @@ export interface operations {
                 after?: string;
                 /** @description Only events about these models: comma-separated model ids (at most 100). */
                 model?: string;
-                /** @description Only events of these types: comma-separated, each a type or a family such as `version.*`. Types: model.created, model.updated, model.deleted, version.created, version.updated, version.archived, version.restored, version.deleted, version.purged, binding.created, binding.updated, binding.deleted, alias.set, alias.deleted. */
+                /** @description Only events of these types: comma-separated, each a type or a family such as `version.*`. Types: model.created, model.updated, model.deleted, version.created, version.updated, version.archived, version.restored, version.deleted, version.purged, binding.created, binding.updated, binding.deleted, alias.set, alias.deleted (`alias.updated` is accepted for `alias.set`). */
                 type?: string;
             };
             header?: {
