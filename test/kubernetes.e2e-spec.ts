@@ -128,11 +128,13 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         }
       }
       expect(container(workload).envFrom).toEqual([{ configMapRef: { name: one('ConfigMap').metadata.name } }]);
-      // What the process would see (secrets aside) must pass the service's own validation.
+      // What the process would see, given the example Secret, must pass the service's own validation.
       const resolved: Record<string, string> = { ...configMap() };
       for (const variable of env) {
         if (variable.value !== undefined) resolved[variable.name] = variable.value;
         if (variable.valueFrom?.configMapKeyRef) resolved[variable.name] = configMap()[variable.valueFrom.configMapKeyRef.key];
+        const secretValue = variable.valueFrom?.secretKeyRef ? (secretExample().stringData as Record<string, string>)[variable.valueFrom.secretKeyRef.key] : undefined;
+        if (secretValue) resolved[variable.name] = secretValue;
       }
       expect(() => parseEnvironment(resolved)).not.toThrow();
     }
