@@ -48,7 +48,7 @@ describe('webhooks', () => {
   const ok = (request: ReceivedRequest) => request.status >= 200 && request.status < 300;
   const idOf = (request: ReceivedRequest) => String(request.headers['webhook-id']);
 
-  async function subscribe(body: Record<string, unknown>): Promise<{ id: number; secret: string }> {
+  async function subscribe(body: Record<string, unknown>): Promise<{ id: number; secret: string; events: string[] }> {
     return create(sut.http, '/webhooks', { events: ['*'], ...body });
   }
 

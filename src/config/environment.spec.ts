@@ -84,10 +84,9 @@ describe('ARTIFACT_ROOTS', () => {
     ]);
   });
 
-  it('must suit the archive storage and stay out of the archive', () => {
-    expect(problemsOf({ ARCHIVE_STORAGE: 'file', ARTIFACT_ROOTS: 's3://models/' })).toEqual([
-      'ARTIFACT_ROOTS must hold only file:/// roots when ARCHIVE_STORAGE is file (got s3://models/)',
-    ]);
+  it('may mix schemes (the issue\'s own example), and must stay out of the archive', () => {
+    expect(problemsOf({ ARCHIVE_STORAGE: 'file', ARTIFACT_ROOTS: 'file:///srv/models/,s3://ml-artifacts/prod/' })).toEqual([]);
+    expect(problemsOf({ ARCHIVE_STORAGE: 's3', ARCHIVE_BUCKET: 'vault', ARTIFACT_ROOTS: 'file:///srv/models/,s3://ml-artifacts/prod/' })).toEqual([]);
     expect(problemsOf({ ARCHIVE_STORAGE: 'file', ARCHIVE_DIR: '/srv/archive', ARTIFACT_ROOTS: 'file:///srv/archive/models' })).toEqual([
       'ARTIFACT_ROOTS must not lie inside the archive (file:///srv/archive/models/)',
     ]);

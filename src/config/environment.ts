@@ -345,18 +345,15 @@ export function parseEnvironment(raw: Raw = process.env): Environment {
 }
 
 /**
- * ARTIFACT_ROOTS must suit the archive storage (file roots for `file`, s3 roots for `s3`) and must not
- * lie inside the archive, whose files belong to archived versions.
+ * ARTIFACT_ROOTS must not lie inside the archive, whose files belong to archived versions. Roots of the
+ * other scheme (s3:// roots with a file archive) are allowed — one list can serve several deployments —
+ * and never match: those artifacts stay `outside_artifact_roots` (a warning says so at start-up).
  */
 function artifactRootProblems(parsed: Record<string, unknown>): string[] {
   const roots = parsed.ARTIFACT_ROOTS as ArtifactRoot[] | undefined;
   const storage = parsed.ARCHIVE_STORAGE as string | undefined;
   if (!roots || roots.length === 0 || (storage !== 'file' && storage !== 's3')) return [];
   const problems: string[] = [];
-  const foreign = roots.filter((root) => root.scheme !== storage);
-  if (foreign.length > 0) {
-    problems.push(`ARTIFACT_ROOTS must hold only ${storage === 'file' ? 'file:///' : 's3://'} roots when ARCHIVE_STORAGE is ${storage} (got ${foreign.map((r) => r.prefix).join(', ')})`);
-  }
   const archive =
     storage === 'file' && typeof parsed.ARCHIVE_DIR === 'string'
       ? `${fileUri(path.resolve(parsed.ARCHIVE_DIR).split('/').filter((s) => s !== ''))}/`.replace(/\/\/$/, '/')

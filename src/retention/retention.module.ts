@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '../common/clock';
@@ -23,6 +23,12 @@ import { createS3Client, S3ArchiveStorage } from './storage/s3.storage';
 
 export async function createArchiveStorage(config: ConfigType<typeof retentionConfig>): Promise<ArchiveStorage> {
   const archive = config.archive;
+  const unused = archive.storage === 'file' || archive.storage === 's3' ? archive.artifactRoots.filter((root) => root.scheme !== archive.storage) : [];
+  if (unused.length > 0) {
+    new Logger('Retention').warn(
+      `ARTIFACT_ROOTS ${unused.map((root) => root.prefix).join(', ')} cannot be used with ARCHIVE_STORAGE=${archive.storage}: artifacts there are archived in the database only (outside_artifact_roots)`,
+    );
+  }
   switch (archive.storage) {
     case 'file':
       // Walking paths without following symlinks needs /proc/self/fd (Linux): refuse to start without it.
