@@ -69,7 +69,7 @@ class OpenRouterModelDto {
   canonical_slug: string;
   @ApiProperty({ example: 'gpt-4o' })
   name: string;
-  @ApiProperty({ description: 'Unix time the described version was registered.', example: 1767225600 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Unix time the described version was registered.', example: 1767225600 })
   created: number;
   @ApiProperty({ example: 'GPT-4o for general chat' })
   description: string;
@@ -127,17 +127,17 @@ export class ImportWarningDto {
 export class CatalogImportReportDto {
   @ApiProperty({ example: false })
   dry_run: boolean;
-  @ApiProperty({ description: 'Model entries in the document (sample_spec is not counted).', example: 2431 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Model entries in the document (sample_spec is not counted).', example: 2431 })
   entries: number;
-  @ApiProperty({ description: 'Entries that are not JSON objects (skipped).', example: 0 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Entries that are not JSON objects (skipped).', example: 0 })
   invalid_entries: number;
-  @ApiProperty({ description: 'Entries that matched at least one binding.', example: 3 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Entries that matched at least one binding.', example: 3 })
   matched_entries: number;
-  @ApiProperty({ description: 'Bindings that matched an entry.', example: 4 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Bindings that matched an entry.', example: 4 })
   matched_bindings: number;
-  @ApiProperty({ description: 'Bindings changed (would be changed, in a dry run).', example: 3 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Bindings changed (would be changed, in a dry run).', example: 3 })
   updated_bindings: number;
-  @ApiProperty({ description: 'Matched bindings that already agree with their entry.', example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Matched bindings that already agree with their entry.', example: 1 })
   unchanged_bindings: number;
   @ApiProperty({ type: [ImportedBindingDto], description: 'The matched bindings (the first 1,000 by id) with their new values.' })
   bindings: ImportedBindingDto[];
