@@ -128,6 +128,39 @@ describe('through PgBouncer in transaction pooling mode', () => {
         await dropDatabase(database);
       }
     }, 120_000);
+
+    it('behind a stock PgBouncer that refuses statement_timeout as a startup parameter: connects without it, says so, and serves', async () => {
+      const stock = await PgBouncer.start(testServer(), { ignoreStatementTimeout: false });
+      const database = await createSuiteDatabase('pgbouncer_stock', { empty: true });
+      const server = testServer();
+      const refused = await new Client({ host: '127.0.0.1', port: stock.port, user: server.user, password: server.password, database, statement_timeout: 1_000 })
+        .connect()
+        .then(() => 'connected', (error: Error & { code?: string }) => `${error.code}: ${error.message}`);
+      expect(refused).toMatch(/^08P01: unsupported startup parameter.*statement_timeout/);
+      const replica = await ServiceProcess.start({
+        ...stock.serviceEnv,
+        POSTGRES_USER: server.user,
+        POSTGRES_PASSWORD: server.password ?? '',
+        POSTGRES_DB: database,
+        AUTH_REQUIRED: 'false',
+        RATE_LIMIT_PER_MINUTE: '0',
+      });
+      try {
+        await replica.waitFor('/health/ready', 200, 60_000);
+        const created = await fetch(replica.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
+        expect(created.status).toBe(201);
+        await replica.waitForLog((line) => String(line.msg).includes('refuses statement_timeout as a startup parameter'));
+        expect(await replica.waitForLog((line) => String(line.msg).includes('not DB_STATEMENT_TIMEOUT_MS'))).toMatchObject({ configured_ms: 15_000, effective_ms: 0 });
+        expect(await replica.stop()).toBe(0);
+      } finally {
+        if (replica.running) {
+          replica.signal('SIGKILL');
+          await replica.exited;
+        }
+        await dropDatabase(database);
+        await stock.stop();
+      }
+    }, 120_000);
   });
 
   // The same suites that run straight against PostgreSQL, every app now behind PgBouncer: a spec's

@@ -5,6 +5,7 @@ import { databaseConfigFrom } from '../config/database.config';
 import { parseEnvironment } from '../config/environment';
 import { dataSourceOptions } from './data-source.options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { statementTimeoutAccepted } from './startup-parameters';
 
 export interface CliDatabase {
   dataSource: DataSource;
@@ -29,5 +30,6 @@ export async function openCliDatabase(): Promise<CliDatabase> {
     });
     await embedded.start();
   }
-  return { dataSource: new DataSource(dataSourceOptions(config, 'model-registry-cli')), embedded };
+  const sendStatementTimeout = await statementTimeoutAccepted(config, pino({ level: process.env.LOG_LEVEL ?? 'warn' }));
+  return { dataSource: new DataSource(dataSourceOptions(config, 'model-registry-cli', { sendStatementTimeout })), embedded };
 }

@@ -22,7 +22,8 @@ export interface PoolExtra {
   [DIRECT_SERVER_OPTION]?: ServerAddress;
 }
 
-export function dataSourceOptions(config: DatabaseConfig, applicationName = 'model-registry'): DataSourceOptions {
+/** `sendStatementTimeout: false` leaves DB_STATEMENT_TIMEOUT_MS out of the startup parameters (see statementTimeoutAccepted). */
+export function dataSourceOptions(config: DatabaseConfig, applicationName = 'model-registry', { sendStatementTimeout = true } = {}): DataSourceOptions {
   return {
     type: 'postgres',
     host: config.host,
@@ -44,7 +45,7 @@ export function dataSourceOptions(config: DatabaseConfig, applicationName = 'mod
       connectionTimeoutMillis: config.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       // A startup parameter: PgBouncer refuses it unless told to ignore it (see the README's PgBouncer settings).
-      ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
+      ...(config.statementTimeoutMs > 0 && sendStatementTimeout ? { statement_timeout: config.statementTimeoutMs } : {}),
       [DIRECT_SERVER_OPTION]: config.direct,
     },
   };

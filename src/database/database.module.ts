@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config/database.config';
@@ -6,13 +6,14 @@ import { dataSourceOptions } from './data-source.options';
 import { DatabaseMigrator } from './database-migrator';
 import { PreparedStatements } from './prepared-statements';
 import { StatementTimeoutCheck } from './statement-timeout.check';
+import { statementTimeoutAccepted } from './startup-parameters';
 
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      useFactory: (config: ConfigType<typeof databaseConfig>) => ({
-        ...dataSourceOptions(config),
+      useFactory: async (config: ConfigType<typeof databaseConfig>) => ({
+        ...dataSourceOptions(config, undefined, { sendStatementTimeout: await statementTimeoutAccepted(config, new Logger('Database')) }),
         // Feature modules register their entities with TypeOrmModule.forFeature.
         entities: [],
         autoLoadEntities: true,

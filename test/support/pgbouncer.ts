@@ -32,6 +32,8 @@ function runAs(): { uid?: number; gid?: number } {
 export interface PgBouncerOptions {
   /** Server connections per database and user: small, so that client sessions really share them. */
   poolSize?: number;
+  /** `ignore_startup_parameters = statement_timeout`, as the README advises; false: a stock configuration. */
+  ignoreStatementTimeout?: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export class PgBouncer {
         'pool_mode = transaction',
         'max_client_conn = 1000',
         `default_pool_size = ${options.poolSize ?? 5}`,
-        'ignore_startup_parameters = statement_timeout',
+        options.ignoreStatementTimeout === false ? '' : 'ignore_startup_parameters = statement_timeout',
         'log_connections = 0',
         'log_disconnections = 0',
         '',
