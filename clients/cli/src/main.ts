@@ -53,6 +53,11 @@ export function report(error: unknown, json: boolean): number {
 
 /** Runs the CLI with `argv` (process.argv) and exits with the code the outcome calls for. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`| head`) is not an error of the command.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    throw error;
+  });
   let code: number = EXIT.ok;
   try {
     await buildProgram().parseAsync(argv);
