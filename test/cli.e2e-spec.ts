@@ -315,3 +315,27 @@ describe('model-registry CLI', () => {
     expect(hashed.stdout).toBe(stdout);
   });
 });
+
+describe('model-registry CLI installed on its own', () => {
+  it('the packed client and CLI install into an empty project and run there', async () => {
+    const exec = promisify(execFile);
+    await exec('npm', ['run', '-s', 'cli:pack'], { cwd: ROOT });
+    const project = await mkdtemp(path.join(tmpdir(), 'cli-install-'));
+    try {
+      await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'pipeline', version: '1.0.0', private: true }));
+      const packs = path.join(ROOT, '.data', 'cli-pack');
+      await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(packs, 'model-registry-client-0.1.0.tgz'), path.join(packs, 'model-registry-cli-0.1.0.tgz')], {
+        cwd: project,
+      });
+      const bin = path.join(project, 'node_modules', '.bin', 'model-registry');
+      const file = path.join(project, 'weights.bin');
+      await writeFile(file, 'weights');
+      const { stdout } = await exec(bin, ['hash', file]);
+      expect(stdout).toBe(`${createHash('sha256').update('weights').digest('hex')}  ${file}\n`);
+      const down = await exec(bin, ['whoami', '--retries', '0', '--base-url', `http://127.0.0.1:${await freePort()}`]).catch((error: { code: number; stderr: string }) => error);
+      expect(down).toMatchObject({ code: 3, stderr: expect.stringContaining('ECONNREFUSED') });
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
