@@ -294,12 +294,13 @@ describe('model-registry CLI', () => {
     let lines: string[] = [];
     let arrived: () => void = () => undefined;
     const twoLines = new Promise<void>((resolve) => (arrived = resolve));
-    const follower = cli(['events', 'tail', '--follow', '--model', model, '--type', 'alias.*', '--json'], env, (stdout) => {
+    // From a cursor taken now: however late the stream connects, it starts there (and skips nothing).
+    const before = (await sut.http.get('/events?after=now').set(bearer(BOOTSTRAP_KEY))).body.next_cursor as string;
+    const follower = cli(['events', 'tail', '--follow', '--after', before, '--model', model, '--type', 'alias.*', '--json'], env, (stdout) => {
       lines = stdout.split('\n').filter((line) => line !== '');
       if (lines.length >= 1) arrived();
     });
-    // The stream starts "now": wait for it to be connected before changing anything.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await run(['promote', model, '--version', '0.1.0', '--alias', 'staging'])).code).toBe(0);
     await Promise.race([twoLines, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     follower.kill();
