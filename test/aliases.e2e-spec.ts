@@ -40,6 +40,41 @@ describe('aliases', () => {
     await sut.http.get(`/models/${model.id}`).set('If-None-Match', before).expect(200);
   });
 
+  it('a guarded move (If-Match with the alias ETag) happens only while the alias is as it was read', async () => {
+    const { model, versions } = await modelWithVersions(sut.http, sut.db, 3);
+    const path = `/models/${model.id}/aliases/production`;
+    expectProblem(await sut.http.put(path).set('If-Match', '*').send({ version_id: versions[0].id }), 404, 'not-found');
+    expect((await sut.db.query('SELECT 1 FROM model_aliases WHERE model_id = $1', [model.id])).rowCount).toBe(0);
+
+    const created = await sut.http.put(path).send({ version_id: versions[0].id }).expect(201);
+    const read = await sut.http.get(path).expect(200);
+    expect(read.headers.etag).toBe(created.headers.etag);
+    await sut.http.get(path).set('If-None-Match', read.headers.etag).expect(304);
+
+    const guarded = await sut.http.put(path).set('If-Match', read.headers.etag).send({ version_id: versions[1].id }).expect(200);
+    expect(guarded.body.version_id).toBe(versions[1].id);
+    expect(guarded.headers.etag).not.toBe(read.headers.etag);
+
+    // Someone else's copy is stale now: its move is refused with the current ETag, and nothing changes.
+    const stale = await sut.http.put(path).set('If-Match', read.headers.etag).send({ version_id: versions[2].id });
+    expectProblem(stale, 412, 'precondition-failed');
+    expect(stale.body.current_etag).toBe(guarded.headers.etag);
+    expect((await sut.http.get(path)).body.version_id).toBe(versions[1].id);
+    const audit = await sut.db.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'alias.set' AND resource_id = $1", [`${model.id}/production`]);
+    expect(audit.rows[0].n).toBe(2);
+  });
+
+  it('concurrent guarded moves from the same read: exactly one wins, the others get 412', async () => {
+    const { model, versions } = await modelWithVersions(sut.http, sut.db, 6);
+    const path = `/models/${model.id}/aliases/canary`;
+    await sut.http.put(path).send({ version_id: versions[0].id }).expect(201);
+    const { etag } = (await sut.http.get(path)).headers;
+    const responses = await Promise.all(versions.slice(1).map((version) => sut.http.put(path).set('If-Match', etag).send({ version_id: version.id })));
+    expect(responses.map((r) => r.status).sort((x, y) => x - y)).toEqual([200, 412, 412, 412, 412]);
+    const winner = responses.find((r) => r.status === 200)!;
+    expect((await sut.http.get(path)).body.version_id).toBe(winner.body.version_id);
+  });
+
   it('concurrent moves are atomic: one creation, the rest moves, one alias row pointing at one of the requested versions', async () => {
     const { model, versions } = await modelWithVersions(sut.http, sut.db, 6);
     const responses = await Promise.all(

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Etag } from '../common/http/etag.hook';
+import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { IdParamDto } from '../common/validation/id-param.dto';
 import { AliasParamsDto, AliasResponseDto, SetAliasDto } from './dto/alias.dto';
@@ -22,6 +24,7 @@ export class AliasesController {
   }
 
   @Get(':alias')
+  @Etag()
   @RequireScope('registry:read', [ModelIn.modelId('params', 'id')])
   @ApiOperation({ operationId: 'getModelAlias', summary: 'One alias', description: 'The version an alias points at. A model without this alias is a 404.' })
   @ApiOkResponse({ type: AliasResponseDto, description: 'The alias.' })
@@ -31,17 +34,25 @@ export class AliasesController {
   }
 
   @Put(':alias')
+  @Etag()
   @RequireScope('registry:manage', [ModelIn.modelId('params', 'id')])
   @ApiOperation({
     operationId: 'setModelAlias',
     summary: 'Point an alias at a live version (creates it, or moves it atomically)',
-    description: 'An aliased version is protected from retention and cannot be deleted while aliased.',
+    description:
+      'An aliased version is protected from retention and cannot be deleted while aliased. With If-Match (the ETag of `GET /models/{id}/aliases/{alias}`) ' +
+      'the move happens only if the alias is still as it was read: a 412 with its current ETag if it moved meanwhile, a 404 if it does not exist.',
   })
   @ApiCreatedResponse({ type: AliasResponseDto, description: 'The alias was created.' })
   @ApiOkResponse({ type: AliasResponseDto, description: 'The alias was moved (or already pointed there).' })
   @ApiProblemResponses(400, 404, 409, 413, 415)
-  async setModelAlias(@Param() { id, alias }: AliasParamsDto, @Body() dto: SetAliasDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AliasResponseDto> {
-    const result = await this.aliases.set(id, alias, dto.version_id);
+  async setModelAlias(
+    @Param() { id, alias }: AliasParamsDto,
+    @Body() dto: SetAliasDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @IfMatch() ifMatch?: string,
+  ): Promise<AliasResponseDto> {
+    const result = await this.aliases.set(id, alias, dto.version_id, ifMatch);
     void reply.status(result.created ? 201 : 200);
     if (result.created) void reply.header('location', `/models/${id}/aliases/${alias}`);
     return result.alias;

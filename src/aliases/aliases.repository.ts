@@ -47,10 +47,20 @@ export class AliasesRepository {
     return { row, created };
   }
 
-  /** With `lock`, the alias row is locked FOR UPDATE (in the caller's transaction). */
+  /**
+   * With `lock`, the alias row is locked FOR UPDATE (in the caller's transaction) first, then read.
+   * Not in one joined statement: when a concurrent move commits while it waits for the lock, the
+   * re-check of `… JOIN model_versions … FOR UPDATE OF a` pairs the moved row with the old version's
+   * row, fails the join and returns nothing, as if the alias did not exist.
+   */
   async find(modelId: number, alias: string, manager?: Queryable, options: { lock?: boolean } = {}): Promise<AliasRow | undefined> {
-    const rows: AliasRow[] = await (manager ?? this.dataSource.manager).query(
-      `SELECT ${COLUMNS} FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = $1 AND a.alias = $2${options.lock ? ' FOR UPDATE OF a' : ''}`,
+    const queryable = manager ?? this.dataSource.manager;
+    if (options.lock) {
+      const locked: unknown[] = await queryable.query('SELECT 1 FROM model_aliases WHERE model_id = $1 AND alias = $2 FOR UPDATE', [modelId, alias]);
+      if (locked.length === 0) return undefined;
+    }
+    const rows: AliasRow[] = await queryable.query(
+      `SELECT ${COLUMNS} FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = $1 AND a.alias = $2`,
       [modelId, alias],
     );
     return rows[0];

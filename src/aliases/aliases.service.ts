@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.service';
 import { ApplicationError, ConflictError, RequestValidationError, ResourceNotFoundError } from '../common/errors/application.error';
+import { assertIfMatch, etagOf } from '../common/http/etag';
 import { AliasResponseDto } from './dto/alias.dto';
 import { AliasesRepository } from './aliases.repository';
 
@@ -13,8 +14,12 @@ export class AliasesService {
     private readonly audit: AuditLog,
   ) {}
 
-  /** Points the alias at a live version of the model, creating it or moving it atomically. */
-  set(modelId: number, alias: string, versionId: number): Promise<{ alias: AliasResponseDto; created: boolean }> {
+  /**
+   * Points the alias at a live version of the model, creating it or moving it atomically. With
+   * `ifMatch`, only if the alias exists and still has that ETag (checked under its row lock, so a
+   * concurrent move either lands before the check and fails it, or waits for this one).
+   */
+  set(modelId: number, alias: string, versionId: number, ifMatch?: string): Promise<{ alias: AliasResponseDto; created: boolean }> {
     return this.aliases.dataSource.transaction(async (manager) => {
       if (!(await this.aliases.modelExists(modelId, manager))) throw new ResourceNotFoundError('model', modelId);
       const target = await this.aliases.lockTarget(versionId, manager);
@@ -24,6 +29,10 @@ export class AliasesService {
       }
       if (target.archived_at !== null) throw new ConflictError(`Version ${versionId} is archived; restore it before pointing an alias at it.`, 'version_id');
       const previous = await this.aliases.find(modelId, alias, manager, { lock: true });
+      if (ifMatch !== undefined) {
+        if (!previous) throw aliasNotFound(modelId, alias);
+        assertIfMatch(ifMatch, etagOf(AliasResponseDto.fromRow(previous)));
+      }
       const { row, created } = await this.aliases.upsert(modelId, alias, versionId, manager);
       const result = AliasResponseDto.fromRow(row);
       await this.audit.record(manager, {

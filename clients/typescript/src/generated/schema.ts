@@ -450,7 +450,7 @@ export interface paths {
         get: operations["getModelAlias"];
         /**
          * Point an alias at a live version (creates it, or moves it atomically)
-         * @description An aliased version is protected from retention and cannot be deleted while aliased.
+         * @description An aliased version is protected from retention and cannot be deleted while aliased. With If-Match (the ETag of `GET /models/{id}/aliases/{alias}`) the move happens only if the alias is still as it was read: a 412 with its current ETag if it moved meanwhile, a 404 if it does not exist.
          */
         put: operations["setModelAlias"];
         post?: never;
@@ -5124,7 +5124,10 @@ export interface operations {
     getModelAlias: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETag of the copy you hold: answered with 304 and no body while it is still current. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description Model id. */
                 id: number;
@@ -5138,6 +5141,7 @@ export interface operations {
             /** @description The alias. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -5145,6 +5149,7 @@ export interface operations {
                     "application/json": components["schemas"]["AliasResponse"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -5157,7 +5162,10 @@ export interface operations {
     setModelAlias: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETag from a previous read: the change is made only if the resource still has it, else 412 with current_etag. Without it the change is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description Model id. */
                 id: number;
@@ -5175,6 +5183,7 @@ export interface operations {
             /** @description The alias was moved (or already pointed there). */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -5186,6 +5195,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -5198,6 +5208,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
