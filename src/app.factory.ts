@@ -10,6 +10,7 @@ import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
 import { applyRouteBodyLimits } from './common/http/body-limit';
+import { acceptEmptyBodiesOnBodylessRoutes } from './common/http/bodyless-routes';
 import { buildProblem, PROBLEM_CONTENT_TYPE } from './common/errors/problem-details';
 import { countLocalWrites } from './events/local-writes';
 import { RegistryChanges } from './events/registry-changes';
@@ -92,6 +93,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser(['text/plain']);
   applyRouteBodyLimits(fastify);
+  acceptEmptyBodiesOnBodylessRoutes(app, fastify);
 
   const telemetry = new HttpTelemetry();
   // Once the server is closing, a request on a connection that is still open (keep-alive, pipelined)

@@ -27,6 +27,14 @@ describe('HTTP contract (hostile input, headers, OpenAPI)', () => {
       expectProblem(await sut.http.post('/models').set('Content-Type', 'application/json').send(''), 400, 'malformed-request');
     });
 
+    it('an empty JSON body on a route that takes none is no body (clients that always send Content-Type)', async () => {
+      const restore = await sut.http.post('/versions/987654321/restore').set('Content-Type', 'application/json').send('');
+      expectProblem(restore, 404, 'not-found');
+      expectProblem(await sut.http.delete('/models/987654321').set('Content-Type', 'application/json').send(''), 404, 'not-found');
+      // Still parsed when there is something to parse: a body where none is expected is refused, never ignored silently.
+      expectProblem(await sut.http.post('/versions/987654321/restore').set('Content-Type', 'application/json').send('{"x":'), 400, 'malformed-request');
+    });
+
     it('a JSON array or scalar body → 400 validation-error', async () => {
       expectProblem(await sut.http.post('/models').send([makeModel()]), 400, 'validation-error');
       expectProblem(await sut.http.post('/models').set('Content-Type', 'application/json').send('42'), 400, 'validation-error');
