@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
@@ -19,6 +19,7 @@ import { AuthHooks } from './auth/auth.hooks';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
 
+const ignore = () => undefined;
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
@@ -146,7 +147,13 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   arrivingRequests.set(app, arriving);
 
   // helmet sets the usual security headers; the Content-Security-Policy is set by the onSend hook above.
-  await app.register(helmet, { contentSecurityPolicy: false });
+  // Its middleware is built once (the Fastify plugin builds it again for every request).
+  const securityHeaders = helmet({ contentSecurityPolicy: false });
+  // helmet 8 sets the headers synchronously and throws rather than passing an error on.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, ignore);
+    done();
+  });
   // After helmet, so that refused requests carry its headers too.
   await app.get(AuthHooks).install(fastify);
 
