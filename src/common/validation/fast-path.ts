@@ -28,3 +28,13 @@ export function stringEntries(value: Readonly<Record<string, unknown>>, allowed:
   }
   return keys;
 }
+
+/** Up to 15 digits stays below 2^53; leading zeros are what the text-to-integer conversion also accepts. */
+const PLAIN_INTEGER = /^\d{1,15}$/;
+
+/** A positive integer written plainly in a path or query (`42`, `007`) up to `max`; otherwise undefined. */
+export function plainPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (typeof value !== 'string' || !PLAIN_INTEGER.test(value)) return undefined;
+  const number = Number(value);
+  return number >= 1 && number <= max ? number : undefined;
+}

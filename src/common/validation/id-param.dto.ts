@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { registerFastPath } from './fast-path';
+import { plainPositiveInteger, registerFastPath } from './fast-path';
 import { IsId } from './validators';
 
 export class IdParamDto {
@@ -8,15 +8,10 @@ export class IdParamDto {
   id: number;
 }
 
-/** Up to 15 digits stays below 2^53; leading zeros are what the conversion also accepts. */
-const PLAIN_ID = /^\d{1,15}$/;
-
 registerFastPath(IdParamDto, (params) => {
-  const id = params.id;
-  if (typeof id !== 'string' || !PLAIN_ID.test(id) || Object.keys(params).length !== 1) return undefined;
-  const value = Number(id);
-  if (value < 1) return undefined;
+  const id = plainPositiveInteger(params.id);
+  if (id === undefined || Object.keys(params).length !== 1) return undefined;
   const dto = new IdParamDto();
-  dto.id = value;
+  dto.id = id;
   return dto;
 });
