@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
@@ -9,6 +8,7 @@ import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
+import { securityHeaders } from './common/http/security-headers';
 import { applyRouteBodyLimits } from './common/http/body-limit';
 import { acceptEmptyBodiesOnBodylessRoutes } from './common/http/bodyless-routes';
 import { buildProblem, PROBLEM_CONTENT_TYPE } from './common/errors/problem-details';
@@ -100,46 +100,51 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // is not served: it gets the documented 503 problem and the connection closes.
   const lifecycle = app.get(LifecycleState);
   fastify.addHook('preClose', async () => lifecycle.beginClosing());
-  fastify.addHook('onRequest', async (request, reply) => {
+  // The app's hooks are callback style: an async hook costs a promise and its ticks on every request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     telemetry.onRequest(request.id);
-    if (lifecycle.closing) {
-      const context = { instance: request.url.split('?')[0], requestId: String(request.id) };
-      return reply
-        .code(503)
-        .header('content-type', PROBLEM_CONTENT_TYPE)
-        .header('retry-after', '5')
-        .header('connection', 'close')
-        .send(buildProblem('service-unavailable', 'The instance is shutting down. Retry the request; another instance will serve it.', context));
-    }
+    if (!lifecycle.closing) return done();
+    const context = { instance: request.url.split('?')[0], requestId: String(request.id) };
+    void reply
+      .code(503)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .header('retry-after', '5')
+      .header('connection', 'close')
+      .send(buildProblem('service-unavailable', 'The instance is shutting down. Retry the request; another instance will serve it.', context));
   });
 
   // The Content-Security-Policy is one of two fixed strings (helmet rebuilds its policy on every
   // request, a measurable cost on the hot path): JSON responses allow nothing, Swagger UI at /docs
   // needs its inline scripts and styles. Once shutdown has begun, every response closes its
   // connection, so keep-alive clients cannot hold the server open after their requests are done.
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('content-security-policy', request.url.startsWith('/docs') ? DOCS_CSP : API_CSP);
     if (lifecycle.shuttingDown) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   fastify.addHook('onSend', etagOnSend);
   fastify.addHook('onSend', countLocalWrites(app.get(RegistryChanges)));
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     const traceId = telemetry.onResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     const quiet = (route?.startsWith('/health') || route === '/metrics') && reply.statusCode < 400;
-    request.log[quiet ? 'debug' : 'info'](
-      {
-        method: request.method,
-        route: route ?? null,
-        path: request.url.split('?')[0],
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-        ...(traceId ? { trace_id: traceId } : {}),
-      },
-      'request completed',
-    );
+    const level = quiet ? 'debug' : 'info';
+    // The line's fields are built only when its level is logged (request.log is a pino child logger).
+    if ((request.log as Logger).isLevelEnabled(level)) {
+      request.log[level](
+        {
+          method: request.method,
+          route: route ?? null,
+          path: request.url.split('?')[0],
+          status: reply.statusCode,
+          duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+          ...(traceId ? { trace_id: traceId } : {}),
+        },
+        'request completed',
+      );
+    }
+    done();
   });
 
   // After the telemetry hooks: its onResponse must run first, while the request's span is still open.
@@ -147,8 +152,12 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   arriving.install(fastify);
   arrivingRequests.set(app, arriving);
 
-  // helmet sets the usual security headers; the Content-Security-Policy is set by the onSend hook above.
-  await app.register(helmet, { contentSecurityPolicy: false });
+  // helmet's usual security headers (the Content-Security-Policy is set by the onSend hook above).
+  const security = securityHeaders({ contentSecurityPolicy: false });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(security);
+    done();
+  });
   // After helmet, so that refused requests carry its headers too.
   await app.get(AuthHooks).install(fastify);
 

@@ -62,14 +62,17 @@ export class AuthHooks implements OnApplicationShutdown {
       if (undeclared.length > 0) this.logger.error({ routes: undeclared.map((r) => `${r.method} ${r.url}`) }, 'routes without an access declaration: admin only');
     });
     this.limiter = await RateLimiter.install(fastify, this.config.rateLimit, this.logger);
-    fastify.addHook('onRequest', (request, reply) => this.onRequest(request, reply));
+    fastify.addHook('onRequest', (request, reply, done) => this.onRequest(request, reply, done));
     fastify.addHook('preHandler', (request, reply, done) => this.preHandler(request, reply, done));
     // A mutation's request context ends with its response (or its abort).
-    const leaveContext = async (request: FastifyRequest) => {
+    fastify.addHook('onResponse', (request, _reply, done) => {
       (request as ContextualRequest)[LEAVE_CONTEXT]?.();
-    };
-    fastify.addHook('onResponse', leaveContext);
-    fastify.addHook('onRequestAbort', leaveContext);
+      done();
+    });
+    fastify.addHook('onRequestAbort', (request, done) => {
+      (request as ContextualRequest)[LEAVE_CONTEXT]?.();
+      done();
+    });
     if (!this.config.authRequired) {
       this.logger.warn('AUTH_REQUIRED=false: requests without credentials are served as an anonymous admin. Set AUTH_REQUIRED=true before exposing this service.');
     }
@@ -88,22 +91,40 @@ export class AuthHooks implements OnApplicationShutdown {
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) this.routes.push({ method, url: route.url, access });
   }
 
-  private async onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /**
+   * Callback style, and synchronous unless a credential must be verified or a shared rate limit
+   * counted: a request without credentials (AUTH_REQUIRED=false) costs no promise here.
+   */
+  private onRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // CORS preflights carry no credentials and return no data.
-    if (request.method === 'OPTIONS') return;
+    if (request.method === 'OPTIONS') return done();
     const route = request.routeOptions.url;
     // No route matched: no caller needed to learn that (404), but the attempt still counts.
     const access = route === undefined ? PUBLIC : (accessOf(request) ?? UNDECLARED);
     const needsCaller = access.kind !== 'public' && !(access.kind === 'metrics' && !this.config.metricsToken);
-    let failure: AuthFailure | undefined;
-    if (needsCaller) {
-      const result = await this.authenticator.authenticate(request.headers.authorization);
-      if (typeof result !== 'string') request.principal = result;
-      else if (result === 'missing' && !this.config.authRequired && access.kind !== 'metrics') request.principal = ANONYMOUS;
-      else failure = result;
-    }
-    if (this.limiter && !(route !== undefined && RATE_LIMIT_EXEMPT_PATH.test(route))) await this.limiter.check(request, reply);
-    if (needsCaller) this.authorize(access, request.principal, failure ?? 'missing', reply);
+    const limited = this.limiter !== undefined && !(route !== undefined && RATE_LIMIT_EXEMPT_PATH.test(route));
+    const proceed = (result: Principal | AuthFailure | undefined) => {
+      let failure: AuthFailure | undefined;
+      if (result !== undefined) {
+        if (typeof result !== 'string') request.principal = result;
+        else if (result === 'missing' && !this.config.authRequired && access.kind !== 'metrics') request.principal = ANONYMOUS;
+        else failure = result;
+      }
+      const authorize = () => {
+        if (needsCaller) this.authorize(access, request.principal, failure ?? 'missing', reply);
+      };
+      if (limited) return void this.limiter!.check(request, reply).then(authorize).then(() => done(), done);
+      try {
+        authorize();
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    };
+    if (!needsCaller) return proceed(undefined);
+    const header = request.headers.authorization;
+    if (this.authenticator.absent(header)) return proceed('missing');
+    this.authenticator.authenticate(header).then(proceed, done);
   }
 
   private authorize(access: RouteAccess, principal: Principal | null, failure: AuthFailure, reply: FastifyReply): void {

@@ -55,8 +55,13 @@ export class Authenticator {
     this.metricsDigest = config.metricsToken ? hashApiKey(config.metricsToken) : undefined;
   }
 
+  /** Without an Authorization header (or with an empty one) there is nothing to verify: known at once. */
+  absent(header: string | undefined): header is undefined | '' {
+    return header === undefined || header === '';
+  }
+
   async authenticate(header: string | undefined): Promise<Principal | AuthFailure> {
-    if (header === undefined || header === '') return 'missing';
+    if (this.absent(header)) return 'missing';
     const token = BEARER.exec(header)?.[1];
     if (!token) return 'malformed';
     // One digest serves every comparison: the configured secrets and the stored key hashes.

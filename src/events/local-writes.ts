@@ -19,8 +19,8 @@ export function writeAnnouncesItself(request: FastifyRequest): void {
  * replica never gets the answer from before it.
  */
 export function countLocalWrites(changes: RegistryChanges) {
-  return async (request: FastifyRequest, _reply: FastifyReply, payload: unknown): Promise<unknown> => {
+  return (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void => {
     if (!READS.has(request.method) && (request as unknown as Record<symbol, boolean>)[ANNOUNCED] !== true) changes.noteLocalWrite();
-    return payload;
+    done(null, payload);
   };
 }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { metrics, type BatchObservableCallback } from '@opentelemetry/api';
+import { metrics, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
 import * as pg from 'pg';
 import { DataSource } from 'typeorm';
 import { poolStats } from '../database/pool-stats';
@@ -59,7 +59,13 @@ export class DatabaseTelemetry implements OnModuleInit, OnModuleDestroy {
       unit: 's',
       advice: { explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
     });
-    measurePgQueryDuration(pg, (seconds, operation) => histogram.record(seconds, { 'db.system.name': 'postgresql', 'db.operation.name': operation }));
+    // One attribute set per operation, made once (operations come from a fixed set).
+    const attributes = new Map<string, Attributes>();
+    measurePgQueryDuration(pg, (seconds, operation) => {
+      let set = attributes.get(operation);
+      if (!set) attributes.set(operation, (set = Object.freeze({ 'db.system.name': 'postgresql', 'db.operation.name': operation })));
+      histogram.record(seconds, set);
+    });
     meter().addBatchObservableCallback(this.observePool, [this.poolConnections, this.poolPending, this.poolMax]);
     meter().addBatchObservableCallback(this.observeRegistry, [this.models, this.versions, this.activeBindings, this.lastRetentionRun]);
   }

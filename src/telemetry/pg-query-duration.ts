@@ -6,11 +6,20 @@ interface Patched {
 const PATCHED = Symbol.for('model-registry.pg-query-duration');
 const OPERATIONS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'SET', 'SHOW', 'CREATE', 'ALTER', 'DROP']);
 
+/** Query texts are the statements' shapes (values are parameters): few, so their operations are remembered. */
+const MAX_REMEMBERED_TEXTS = 1_000;
+const operations = new Map<string, string>();
+
 /** The statement's first keyword, from a fixed set (a metric label must stay low-cardinality). */
 export function operationOf(text: unknown): string {
   if (typeof text !== 'string') return 'OTHER';
-  const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
-  return word && OPERATIONS.has(word) ? word : 'OTHER';
+  let operation = operations.get(text);
+  if (operation === undefined) {
+    const word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
+    operation = word && OPERATIONS.has(word) ? word : 'OTHER';
+    if (operations.size < MAX_REMEMBERED_TEXTS) operations.set(text, operation);
+  }
+  return operation;
 }
 
 /**

@@ -12,18 +12,21 @@ export class ArrivingRequests {
   private readonly arriving = new Set<FastifyRequest>();
 
   install(fastify: FastifyInstance): void {
-    fastify.addHook('onRequest', async (request) => {
+    // Callback-style hooks: no promise per request.
+    const arrived = (request: FastifyRequest, _reply: unknown, done: () => void) => {
+      this.arriving.delete(request);
+      done();
+    };
+    fastify.addHook('onRequest', (request, _reply, done) => {
       if (!BODYLESS.has(request.method)) this.arriving.add(request);
+      done();
     });
     // The body has been read (or there was none to read): no longer arriving.
-    fastify.addHook('preValidation', async (request) => {
+    fastify.addHook('preValidation', arrived);
+    fastify.addHook('onResponse', arrived);
+    fastify.addHook('onRequestAbort', (request, done) => {
       this.arriving.delete(request);
-    });
-    fastify.addHook('onResponse', async (request) => {
-      this.arriving.delete(request);
-    });
-    fastify.addHook('onRequestAbort', async (request) => {
-      this.arriving.delete(request);
+      done();
     });
   }
 

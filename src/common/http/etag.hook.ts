@@ -9,8 +9,15 @@ import { etagOfJson, ifNoneMatchHits } from './etag';
  */
 export const Etag = () => MergeRouteConfig({ etag: true });
 
-/** Fastify onSend hook (registered by the app factory): tags marked routes from the JSON about to be sent. */
-export async function etagOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+/**
+ * Fastify onSend hook (registered by the app factory): tags marked routes from the JSON about to be
+ * sent. Callback style, like the app's other hot-path hooks: no promise per request.
+ */
+export function etagOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void {
+  done(null, tagged(request, reply, payload));
+}
+
+function tagged(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
   if ((request.routeOptions.config as { etag?: boolean } | undefined)?.etag !== true || typeof payload !== 'string' || reply.statusCode >= 300) return payload;
   const etag = etagOfJson(payload);
   void reply.header('etag', etag);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { PreconditionFailedError } from '../errors/application.error';
 
 /**
@@ -11,7 +11,8 @@ export function etagOf(representation: unknown): string {
 
 /** The same tag from the serialised JSON (what Fastify sends for a representation). */
 export function etagOfJson(json: string): string {
-  return `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+  // One-shot hashing: no Hash object per response.
+  return `"${hash('sha256', json, 'base64url').slice(0, 27)}"`;
 }
 
 function entityTags(header: string): string[] {

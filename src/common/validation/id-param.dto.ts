@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { plainPositiveInteger, registerFastPath } from './fast-path';
 import { IsId } from './validators';
 
 export class IdParamDto {
@@ -6,3 +7,11 @@ export class IdParamDto {
   @IsId({ fromText: true })
   id: number;
 }
+
+registerFastPath(IdParamDto, (params) => {
+  const id = plainPositiveInteger(params.id);
+  if (id === undefined || Object.keys(params).length !== 1) return undefined;
+  const dto = new IdParamDto();
+  dto.id = id;
+  return dto;
+});

@@ -1,5 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { RequestValidationError, type FieldError } from '../errors/application.error';
+import { fastPathOf } from './fast-path';
 
 /**
  * Flattens class-validator's tree into one entry per offending field with a dotted path
@@ -38,7 +39,18 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
 }
 
 class DepthLimitedValidationPipe extends ValidationPipe {
+  constructor(
+    options: ConstructorParameters<typeof ValidationPipe>[0],
+    private readonly fastPaths: boolean,
+  ) {
+    super(options);
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (this.fastPaths && value !== null && typeof value === 'object') {
+      const parsed = fastPathOf(metadata.metatype)?.(value as Record<string, unknown>);
+      if (parsed !== undefined) return parsed;
+    }
     if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
       throw new RequestValidationError([{ field: metadata.type === 'body' ? '(body)' : `(${metadata.type})`, message: `is nested more than ${MAX_JSON_DEPTH} levels deep` }]);
     }
@@ -46,8 +58,12 @@ class DepthLimitedValidationPipe extends ValidationPipe {
   }
 }
 
-/** The one validation pipe of the app: unknown properties are rejected, types are converted. */
-export function createValidationPipe(): ValidationPipe {
+/**
+ * The one validation pipe of the app: unknown properties are rejected, types are converted. DTOs with
+ * a fast path (see fast-path.ts) take it when it accepts; `fastPaths: false` (tests) always goes through
+ * class-validator.
+ */
+export function createValidationPipe({ fastPaths = true }: { fastPaths?: boolean } = {}): ValidationPipe {
   return new DepthLimitedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -57,5 +73,5 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     stopAtFirstError: false,
     exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
-  });
+  }, fastPaths);
 }

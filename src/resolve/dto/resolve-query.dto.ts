@@ -3,7 +3,8 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { selectorQueryProperty } from '../../common/labels/label-api-properties';
 import { IsLabelSelector } from '../../common/labels/label.validators';
-import { IsSlug, ToBoolean, IsFraction, IsNonNegative } from '../../common/validation/validators';
+import { IsSlug, ToBoolean, IsFraction, IsNonNegative, SLUG_PATTERN } from '../../common/validation/validators';
+import { registerFastPath, stringEntries } from '../../common/validation/fast-path';
 import { BINDING_CAPABILITIES, type BindingCapability } from '../../bindings/capabilities';
 import { DEFAULT_CURRENCY, IsCurrencyCode, MAX_PRICE_PER_1M_TOKENS } from '../../bindings/dto/pricing.dto';
 
@@ -15,7 +16,7 @@ export class ResolveQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(64)
-  @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'must be a lowercase slug' })
+  @Matches(SLUG_PATTERN, { message: 'must be a lowercase slug' })
   alias?: string;
 
   @ApiPropertyOptional({
@@ -103,3 +104,19 @@ export class ResolveQueryDto {
   @IsCurrencyCode()
   currency?: string;
 }
+
+/** The parameters a gateway usually sends, as plain strings; the others always go through class-validator. */
+const FAST_PARAMETERS = new Set(['alias', 'version', 'provider', 'region']);
+const isSlug = (value: string) => value.length <= 64 && SLUG_PATTERN.test(value);
+
+registerFastPath(ResolveQueryDto, (query) => {
+  const keys = stringEntries(query, FAST_PARAMETERS);
+  if (keys === undefined) return undefined;
+  const dto = new ResolveQueryDto();
+  for (const key of keys) {
+    const value = query[key] as string;
+    if (key === 'version' ? value.length > 256 : !isSlug(value)) return undefined;
+    dto[key as 'alias' | 'version' | 'provider' | 'region'] = value;
+  }
+  return dto;
+});

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination/page-query.dto';
+import { MAX_PAGE_SIZE, PageQueryDto } from '../../common/pagination/page-query.dto';
+import { plainPositiveInteger, registerFastPath, stringEntries } from '../../common/validation/fast-path';
 import { IsSlug, ToBoolean, IsId, IsFraction, IsNonNegative } from '../../common/validation/validators';
 import { selectorQueryProperty } from '../../common/labels/label-api-properties';
 import { IsLabelSelector } from '../../common/labels/label.validators';
@@ -69,3 +70,19 @@ export class ListVersionsQueryDto extends PageQueryDto {
   @IsIn(VERSION_SORTS, { message: `must be one of ${VERSION_SORTS.join(', ')}` })
   sort: VersionSort = '-created_at';
 }
+
+const FAST_PARAMETERS = new Set(['model_id', 'limit']);
+
+/** A model's versions, a page size: what a client lists most; every other query goes through class-validator. */
+registerFastPath(ListVersionsQueryDto, (query) => {
+  const keys = stringEntries(query, FAST_PARAMETERS);
+  if (keys === undefined) return undefined;
+  const dto = new ListVersionsQueryDto();
+  for (const key of keys) {
+    const value = plainPositiveInteger(query[key], key === 'limit' ? MAX_PAGE_SIZE : undefined);
+    if (value === undefined) return undefined;
+    if (key === 'limit') dto.limit = value;
+    else dto.model_id = value;
+  }
+  return dto;
+});
