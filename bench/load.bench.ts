@@ -2,13 +2,15 @@
  * Load: the service against the raw floor (node:http + pg, same SQL, named statements), endpoint by
  * endpoint, at fixed connection counts, driven by autocannon from this process. Usage:
  *   npm run bench:load -- [--models 10000] [--versions 20] [--bindings 2] [--duration 10] [--warmup 3]
- *                         [--connections 4,32] [--endpoints resolve,resolve_constrained,resolve_cached,model,model_by_name,versions,create_version,usage,stats]
+ *                         [--connections 4,32] [--hot-models 100]
+ *                         [--endpoints resolve,resolve_constrained,resolve_cached,resolve_hot,model,model_by_name,versions,create_version,usage,stats]
  *                         [--auth-endpoints resolve (or none)] [--auth-rounds 3] [--database mr_bench_load] [--no-build]
  *                         [--autocannon (even when wrk is installed)]
  *
  * `resolve` runs against a service with RESOLVE_CACHE=false (every answer read from the database);
- * `resolve_cached` against a second one with the cache on as shipped. Both are compared with the same
- * floor, which has no cache.
+ * `resolve_cached` against a second one with the cache on as shipped, on a gateway's working set of
+ * --hot-models names (`resolve_hot`: the same working set without the cache). All are compared with the
+ * same floor, which has no cache.
  *
  * The services run without credentials (AUTH_REQUIRED=false) and without a rate limit. For the
  * endpoints in --auth-endpoints another service (cache off) runs with AUTH_REQUIRED=true and every
@@ -28,6 +30,8 @@ import { runWrk, wrkAvailable } from './lib/wrk';
 
 const MODELS = numberFlag('models', 10_000);
 const VERSIONS = numberFlag('versions', 20);
+/** Models a gateway keeps resolving (resolve_cached and resolve_hot). */
+const HOT_MODELS = numberFlag('hot-models', 100);
 const BINDINGS = numberFlag('bindings', 2);
 const DURATION = numberFlag('duration', 10);
 const WARMUP = numberFlag('warmup', 3);
@@ -69,10 +73,18 @@ function endpoints(bindingCount: number): Endpoint[] {
       lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, N) .. '?${CONSTRAINED_QUERY}')`,
     },
     {
+      // A gateway's working set: --hot-models names resolved over and over (the cache keeps an answer
+      // RESOLVE_CACHE_TTL_MS, so a uniform spread over 10,000 models would mostly measure misses).
       name: 'resolve_cached',
       cached: true,
-      request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(MODELS)}` }),
-      lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, N))`,
+      request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(HOT_MODELS)}` }),
+      lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, H))`,
+    },
+    {
+      // The uncached floor and service on the same working set, for the cached row's comparison.
+      name: 'resolve_hot',
+      request: () => ({ method: 'GET', path: `/resolve/bench-model-${random(HOT_MODELS)}` }),
+      lua: `return wrk.format('GET', '/resolve/bench-model-' .. math.random(1, H))`,
     },
     { name: 'model', request: () => ({ method: 'GET', path: `/models/${random(MODELS)}` }), lua: `return wrk.format('GET', '/models/' .. math.random(1, N))` },
     {
@@ -128,7 +140,7 @@ function median(runs: Measured[]): Measured {
 
 /** wrk when installed (less CPU taken from the servers on this 2-core machine), else autocannon. */
 async function drive(base: string, endpoint: Endpoint, target: number, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<Measured> {
-  if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs }, headers);
+  if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, H: HOT_MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs }, headers);
 
   const result = await autocannon({
     url: base,
