@@ -7,8 +7,9 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --workspaces=false: the service needs none of the client packages under clients/.
-RUN npm ci --workspaces=false --no-audit --no-fund
+# --workspaces=false: the service needs none of the client packages under clients/; --ignore-scripts:
+# the root `prepare` builds those clients for a checkout, and they are not in the image.
+RUN npm ci --workspaces=false --ignore-scripts --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
@@ -17,10 +18,11 @@ RUN npm run build
 # ---- deps: production dependencies only (no embedded PostgreSQL, no compilers). --omit=optional
 # also drops what typeorm and @nestjs/swagger list as optional peers, which npm would otherwise install
 # because the development tree has them (ts-node, TypeScript, SWC: ~38 MB), and pg-cloudflare.
+# No production dependency needs an install script; the root `prepare` (the clients' build) must not run.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional --workspaces=false --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --workspaces=false --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM node:22-bookworm-slim
