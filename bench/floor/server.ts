@@ -10,7 +10,7 @@ import { APPLY_USAGE_SQL, applyUsageParams } from '../../src/bindings/bindings.r
 import { ewmaUpdate } from '../../src/bindings/usage';
 import { MODEL_BY_ID_SQL, MODEL_BY_NAME_SQL } from '../../src/models/models.repository';
 import { parseSelector } from '../../src/common/labels/selector';
-import { resolveParams, RESOLVE_SQL, type ResolveRequest } from '../../src/resolve/resolve.repository';
+import { resolveStatement, type ResolveRequest } from '../../src/resolve/resolve.repository';
 import { EXTREMES_SQL } from '../../src/stats/stats.repository';
 import { COUNTERS_SQL } from '../../src/database/registry-counters';
 import { parseSemVer, semverSortKey } from '../../src/common/semver';
@@ -54,16 +54,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const request: ResolveRequest = query.has('alias')
       ? { modelName: decodeURIComponent(parts[1]), mode: 'latest', requireSlo: false }
       : { modelName: decodeURIComponent(parts[1]), mode: 'default', alias: 'production', requireSlo: false };
-    const rows = await run(
-      RESOLVE_SQL,
-      resolveParams({
-        ...request,
-        selector: selector('selector'),
-        bindingSelector: selector('binding_selector'),
-        capabilities: query.get('capability')?.split(','),
-        maxInputCostPer1m: query.has('max_input_cost_per_1m') ? Number(query.get('max_input_cost_per_1m')) : undefined,
-      }),
-    );
+    const statement = resolveStatement({
+      ...request,
+      selector: selector('selector'),
+      bindingSelector: selector('binding_selector'),
+      capabilities: query.get('capability')?.split(','),
+      maxInputCostPer1m: query.has('max_input_cost_per_1m') ? Number(query.get('max_input_cost_per_1m')) : undefined,
+    });
+    const rows = await run(statement.text, statement.values);
     return send(res, rows[0]?.id ? 200 : 404, rows[0] ?? {});
   }
   if (req.method === 'GET' && parts[0] === 'models' && parts[1] === 'name') {
