@@ -132,8 +132,9 @@ export interface Statement {
  * the request has are in the text, and the mode's filter is written out. Run as a named prepared
  * statement, each shape is then planned once per connection: PostgreSQL's generic plan of a statement
  * whose absent constraints are `$n IS NULL OR …` parameters looked dearer than re-planning on every
- * call, which cost ~0.5 ms of planning per resolve (3-5 × the execution). The shapes are few (mode ×
- * which constraints are present); the values are always parameters.
+ * call, which cost ~0.5 ms of planning per resolve (3-5 × the execution). Shapes are mode × which
+ * constraints are present: a client could vary them, so they are named within a budget of their own
+ * (STATEMENT_BUDGETS); the values are always parameters.
  */
 export function resolveStatement(request: ResolveRequest): Statement {
   const values: unknown[] = [];
@@ -273,7 +274,7 @@ export class ResolveRepository {
   /** Undefined when the model does not exist; a row with id null when no version qualified. */
   async resolve(request: ResolveRequest): Promise<ResolveRow | undefined> {
     const { text, values } = resolveStatement(request);
-    const rows: ResolveRow[] = await this.prepared.query(text, values);
+    const rows: ResolveRow[] = await this.prepared.query(text, values, 'resolve');
     return rows[0];
   }
 

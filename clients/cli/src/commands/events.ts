@@ -25,10 +25,14 @@ function eventLine(event: Event): string {
 }
 
 /** The stream's own filters, applied here when polling: model ids, and types or families (`version.*`). */
+/** Other names the registry accepts for an event type (events always carry the feed's name). */
+const TYPE_SYNONYMS: Readonly<Record<string, string>> = { 'alias.updated': 'alias.set' };
+
 function matcher(modelIds: number[], types: string[]): (event: Event) => boolean {
+  const wanted = types.map((type) => TYPE_SYNONYMS[type] ?? type);
   return (event) =>
     (modelIds.length === 0 || (event.model_id !== null && modelIds.includes(event.model_id))) &&
-    (types.length === 0 || types.some((type) => (type.endsWith('.*') ? event.type.startsWith(type.slice(0, -1)) : event.type === type)));
+    (wanted.length === 0 || wanted.some((type) => (type.endsWith('.*') ? event.type.startsWith(type.slice(0, -1)) : event.type === type)));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,9 +80,17 @@ class Tail {
   async stream(after: string): Promise<boolean> {
     let lastId: string | undefined;
     let retryMs = 2_000;
+    // "now" is resolved to a real cursor once, so a reconnect before the first event resumes from there
+    // instead of from a later "now" (which would drop what happened in between).
+    let start = after;
+    if (start === 'now') {
+      const head = await this.ctx.api.GET('/events', { params: { query: { after: 'now', limit: 1 } } });
+      if (head.response.status === 404) return false;
+      start = (await unwrap(Promise.resolve(head))).next_cursor;
+    }
     for (;;) {
       const url = new URL(`${this.ctx.options.baseUrl.replace(/\/+$/, '')}/events/stream`);
-      url.searchParams.set('after', after);
+      url.searchParams.set('after', start);
       if (this.modelIds.length > 0) url.searchParams.set('model', this.modelIds.join(','));
       if (this.types.length > 0) url.searchParams.set('type', this.types.join(','));
       const headers: Record<string, string> = { accept: 'text/event-stream' };

@@ -40,10 +40,21 @@ async function promote(name: string, options: PromoteOptions, command: Command):
         alias: current.data,
       });
     }
-    header = ifMatch(current.etag ?? '*');
+    if (!current.etag) {
+      // Without the alias's ETag the move could not be guarded (If-Match: * only checks that it exists).
+      throw new RefusedError('No ETag', `The registry answered ${model.name} ${options.alias} without an ETag (a proxy may strip it), so the move cannot be guarded; nothing changed.`);
+    }
+    header = ifMatch(current.etag);
   }
   const result = await ctx.api.PUT('/models/{id}/aliases/{alias}', { params: { path, header }, body: { version_id: target.id } });
   if (result.response.status === 412) {
+    // A retried PUT (its first answer lost) finds its own move done: the alias already points at the target.
+    const now = await ctx.api.GET('/models/{id}/aliases/{alias}', { params: { path } });
+    if (now.data && now.data.version_id === target.id) {
+      ctx.out.note(`${model.name} ${now.data.alias} → ${now.data.version} (moved)`);
+      ctx.out.result(now.data, () => aliasRows(now.data!, model.name));
+      return;
+    }
     const problem = result.error as Record<string, unknown> | undefined;
     throw new RefusedError('Alias moved', `${model.name} ${options.alias} was moved by someone else after it was read; nothing changed. Read it again and decide.`, {
       ...problem,
