@@ -11,9 +11,13 @@ export const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
  */
 export function MergeRouteConfig(config: Record<string, unknown>): MethodDecorator {
   return (_target, _key, descriptor) => {
-    const handler = descriptor.value as object;
-    const existing = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as Record<string, unknown> | undefined) ?? {};
-    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...existing, ...config }, handler);
+    mergeRouteConfig(descriptor.value as object, config);
     return descriptor;
   };
+}
+
+/** MergeRouteConfig on a handler method directly (before the routes are registered). */
+export function mergeRouteConfig(handler: object, config: Record<string, unknown>): void {
+  const existing = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as Record<string, unknown> | undefined) ?? {};
+  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...existing, ...config }, handler);
 }

@@ -1,9 +1,9 @@
 import { RequestMethod, type INestApplication, type Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA, RouteParamtypes } from '@nestjs/common/internal';
-import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { METHOD_METADATA, RouteParamtypes } from '@nestjs/common/internal';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import { DECORATORS } from '@nestjs/swagger';
 import { IF_MATCH_ROUTE } from '../http/if-match.decorator';
+import { argKind, routeHandlers, type RouteHandler } from '../http/route-handlers';
 import { routeAccessOf, type RouteAccess } from '../auth/access.decorator';
 
 /**
@@ -31,8 +31,6 @@ export interface RouteFacts {
   params?: Type;
 }
 
-const scanner = new MetadataScanner();
-
 const INPUTS: Partial<Record<RouteParamtypes, 'body' | 'query' | 'params'>> = {
   [RouteParamtypes.BODY]: 'body',
   [RouteParamtypes.QUERY]: 'query',
@@ -43,22 +41,12 @@ const isDto = (type: unknown): type is Type => typeof type === 'function' && ![S
 
 /** Every route of every controller in the application (works on an app created with `preview: true`). */
 export function collectRouteFacts(app: INestApplication): RouteFacts[] {
-  const routes: RouteFacts[] = [];
-  for (const module of app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as Type | null;
-      if (!controller || Reflect.getMetadata(DECORATORS.API_EXCLUDE_CONTROLLER, controller)?.[0] === true) continue;
-      for (const name of scanner.getAllMethodNames(controller.prototype)) {
-        const handler = controller.prototype[name] as object;
-        if (Reflect.getMetadata(PATH_METADATA, handler) === undefined || Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, handler)?.disable === true) continue;
-        routes.push(routeFacts(controller, name, handler));
-      }
-    }
-  }
-  return routes;
+  return routeHandlers(app)
+    .filter(({ controller, handler }) => Reflect.getMetadata(DECORATORS.API_EXCLUDE_CONTROLLER, controller)?.[0] !== true && Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, handler)?.disable !== true)
+    .map(routeFacts);
 }
 
-function routeFacts(controller: Type, name: string, handler: object): RouteFacts {
+function routeFacts({ controller, name, handler, args }: RouteHandler): RouteFacts {
   const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, handler) ?? {}) as { operationId?: string; summary?: string };
   const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as { etag?: boolean };
   const facts: RouteFacts = {
@@ -71,9 +59,8 @@ function routeFacts(controller: Type, name: string, handler: object): RouteFacts
     access: routeAccessOf(handler),
   };
   const parameterTypes = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ?? []) as unknown[];
-  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { index: number; data?: unknown }>;
   for (const [key, { index, data }] of Object.entries(args)) {
-    const input = INPUTS[Number(key.split(':')[0]) as RouteParamtypes];
+    const input = INPUTS[argKind(key)];
     // `@Param('name')` binds one value, not a DTO: @nestjs/swagger documents it from the decorator.
     if (input && data === undefined && isDto(parameterTypes[index])) facts[input] = parameterTypes[index];
   }
