@@ -80,17 +80,9 @@ class Tail {
   async stream(after: string): Promise<boolean> {
     let lastId: string | undefined;
     let retryMs = 2_000;
-    // "now" is resolved to a real cursor once, so a reconnect before the first event resumes from there
-    // instead of from a later "now" (which would drop what happened in between).
-    let start = after;
-    if (start === 'now') {
-      const head = await this.ctx.api.GET('/events', { params: { query: { after: 'now', limit: 1 } } });
-      if (head.response.status === 404) return false;
-      start = (await unwrap(Promise.resolve(head))).next_cursor;
-    }
     for (;;) {
       const url = new URL(`${this.ctx.options.baseUrl.replace(/\/+$/, '')}/events/stream`);
-      url.searchParams.set('after', start);
+      url.searchParams.set('after', after);
       if (this.modelIds.length > 0) url.searchParams.set('model', this.modelIds.join(','));
       if (this.types.length > 0) url.searchParams.set('type', this.types.join(','));
       const headers: Record<string, string> = { accept: 'text/event-stream' };
@@ -148,11 +140,12 @@ export function eventsCommand(): Command {
         await tail.drain(options.after);
         return;
       }
+      // "now" is anchored to a cursor once, so the stream's reconnects (even before its first event) and
+      // the polls continue from one place instead of from a later "now", which would drop what came between.
       const after = options.after ?? 'now';
-      if (!(await tail.stream(after))) {
+      const start = after === 'now' ? (await unwrap(ctx.api.GET('/events', { params: { query: { after: 'now', limit: 1 } } }))).next_cursor : after;
+      if (!(await tail.stream(start))) {
         ctx.out.note('this registry has no event stream: polling GET /events');
-        // Anchor "now" to a cursor first, so the polls continue from one place.
-        const start = after === 'now' ? (await unwrap(ctx.api.GET('/events', { params: { query: { after: 'now', limit: 1 } } }))).next_cursor : after;
         await tail.poll(start, options.interval);
       }
     });
