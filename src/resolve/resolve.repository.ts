@@ -79,40 +79,73 @@ export interface CandidateRow {
   has_usable_binding: boolean;
 }
 
-/** The versions a mode considers ($2 mode, $3 alias version, $4 exact version, $5-$9 range bounds). */
-const MODE_FILTER = `
-  CASE $2
-    WHEN 'alias' THEN v.id = a.version_id
-    WHEN 'default' THEN (a.version_id IS NULL OR v.id = a.version_id)
-    WHEN 'exact' THEN v.version = $4
-    WHEN 'range' THEN EXISTS (
-      SELECT 1 FROM unnest($5::text[], $6::bool[], $7::text[], $8::bool[], $9::text[]) AS r(lo, loi, hi, hii, pre)
-       WHERE (r.lo IS NULL OR v.version_sort_key > r.lo OR (r.loi AND v.version_sort_key = r.lo))
-         AND (r.hi IS NULL OR v.version_sort_key < r.hi OR (r.hii AND v.version_sort_key = r.hi))
-         AND (position('!' in v.version_sort_key) = 0 OR strpos(r.pre, left(v.version_sort_key, 50)) > 0))
-    ELSE true
-  END`;
+/** Collects a statement's values: `param(value, cast)` appends one and returns its placeholder. */
+function parameters() {
+  const values: unknown[] = [];
+  return { values, param: (value: unknown, cast = ''): string => `$${values.push(value)}${cast}` };
+}
+type Param = ReturnType<typeof parameters>['param'];
 
-/** Ranges pick the highest version; everything else the newest. */
-const MODE_ORDER = `CASE WHEN $2 = 'range' THEN v.version_sort_key END DESC, v.created_at DESC, v.id DESC`;
-
-/** Where the binding constraints are among a query's parameters. */
-interface BindingParams {
-  provider: string;
-  bindingSelector: string;
-  capabilities: string;
-  maxInputCost: string;
-  currency: string;
+/** The alias join (only when the request names an alias) and the column holding the alias's version. */
+function aliasOf(request: ResolveRequest, param: Param): { join: string; version: string } {
+  if (request.alias === undefined) return { join: '', version: 'NULL::bigint' };
+  return { join: `\n  LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = ${param(request.alias)}`, version: 'a.version_id' };
 }
 
-/** Each binding constraint on `pb` alone; an active binding passing all of them is one the request can route to. */
-const bindingChecks = (p: BindingParams) => ({
-  provider: `(${p.provider}::text IS NULL OR pb.provider = ${p.provider})`,
-  selector: `(${p.bindingSelector}::jsonb IS NULL OR registry_labels_match(pb.labels, ${p.bindingSelector}))`,
-  capabilities: `(${p.capabilities}::text[] IS NULL OR pb.capabilities @> ${p.capabilities})`,
-  price: `(${p.maxInputCost}::numeric IS NULL OR (pb.currency = ${p.currency}::text AND pb.input_per_1m_tokens <= ${p.maxInputCost}))`,
-});
-const usableBinding = (p: BindingParams) => `pb.status = 'active' AND ${Object.values(bindingChecks(p)).join(' AND ')}`;
+/** The versions the request's mode considers (`latest`: every live one). */
+function modeFilter(request: ResolveRequest, aliasVersion: string, param: Param): string | undefined {
+  switch (request.mode) {
+    case 'alias':
+      return `v.id = ${aliasVersion}`;
+    case 'default':
+      return `(${aliasVersion} IS NULL OR v.id = ${aliasVersion})`;
+    case 'exact':
+      return `v.version = ${param(request.version ?? null, '::text')}`;
+    case 'range': {
+      const bounds = request.bounds ?? [];
+      const arrays = [
+        param(bounds.map((b) => b.low), '::text[]'),
+        param(bounds.map((b) => b.lowInclusive), '::bool[]'),
+        param(bounds.map((b) => b.high), '::text[]'),
+        param(bounds.map((b) => b.highInclusive), '::bool[]'),
+        param(bounds.map((b) => b.prereleaseCores), '::text[]'),
+      ];
+      return `EXISTS (
+      SELECT 1 FROM unnest(${arrays.join(', ')}) AS r(lo, loi, hi, hii, pre)
+       WHERE (r.lo IS NULL OR v.version_sort_key > r.lo OR (r.loi AND v.version_sort_key = r.lo))
+         AND (r.hi IS NULL OR v.version_sort_key < r.hi OR (r.hii AND v.version_sort_key = r.hi))
+         AND (position('!' in v.version_sort_key) = 0 OR strpos(r.pre, left(v.version_sort_key, 50)) > 0))`;
+    }
+    case 'latest':
+      return undefined;
+  }
+}
+
+/** Ranges pick the highest version; everything else the newest. */
+const modeOrder = (request: ResolveRequest) => (request.mode === 'range' ? 'v.version_sort_key DESC, v.created_at DESC, v.id DESC' : 'v.created_at DESC, v.id DESC');
+
+/** The version selector, on `v`, when the request has one. */
+function versionSelector(request: ResolveRequest, param: Param): string | undefined {
+  const selector = selectorAsJson(request.selector ?? []);
+  return selector === null ? undefined : `registry_labels_match(v.labels, ${param(selector, '::jsonb')})`;
+}
+
+/** Each binding constraint the request has, on `pb` alone; an active binding passing all of them is one it can route to. */
+function bindingConstraints(request: ResolveRequest, param: Param): { provider?: string; selector?: string; capabilities?: string; price?: string } {
+  const selector = selectorAsJson(request.bindingSelector ?? []);
+  return {
+    provider: request.provider === undefined ? undefined : `pb.provider = ${param(request.provider, '::text')}`,
+    selector: selector === null ? undefined : `registry_labels_match(pb.labels, ${param(selector, '::jsonb')})`,
+    capabilities: request.capabilities && request.capabilities.length > 0 ? `pb.capabilities @> ${param(request.capabilities, '::text[]')}` : undefined,
+    price:
+      request.maxInputCostPer1m === undefined
+        ? undefined
+        : `pb.currency = ${param(request.currency ?? 'USD', '::text')} AND pb.input_per_1m_tokens <= ${param(request.maxInputCostPer1m, '::numeric')}`,
+  };
+}
+
+const activeBinding = (...checks: (string | undefined)[]) =>
+  `EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND ${["pb.status = 'active'", ...checks.filter((check) => check !== undefined)].join(' AND ')})`;
 
 /** The binding columns a resolve answer carries, as JSON (one round trip for the version and its bindings). */
 const BINDING_JSON = `json_build_object(
@@ -137,71 +170,29 @@ export interface Statement {
  * (STATEMENT_BUDGETS); the values are always parameters.
  */
 export function resolveStatement(request: ResolveRequest): Statement {
-  const values: unknown[] = [];
-  const param = (value: unknown, cast = ''): string => `$${values.push(value)}${cast}`;
-
+  const { values, param } = parameters();
   const name = param(request.modelName);
-  const aliasJoin = request.alias === undefined ? '' : `\n  LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = ${param(request.alias)}`;
-  const aliasVersion = request.alias === undefined ? 'NULL::bigint' : 'a.version_id';
-
-  const versionFilters: string[] = [];
-  switch (request.mode) {
-    case 'alias':
-      versionFilters.push(`v.id = ${aliasVersion}`);
-      break;
-    case 'default':
-      versionFilters.push(`(${aliasVersion} IS NULL OR v.id = ${aliasVersion})`);
-      break;
-    case 'exact':
-      versionFilters.push(`v.version = ${param(request.version ?? null, '::text')}`);
-      break;
-    case 'range': {
-      const bounds = request.bounds ?? [];
-      const arrays = [
-        param(bounds.map((b) => b.low), '::text[]'),
-        param(bounds.map((b) => b.lowInclusive), '::bool[]'),
-        param(bounds.map((b) => b.high), '::text[]'),
-        param(bounds.map((b) => b.highInclusive), '::bool[]'),
-        param(bounds.map((b) => b.prereleaseCores), '::text[]'),
-      ];
-      versionFilters.push(`EXISTS (
-      SELECT 1 FROM unnest(${arrays.join(', ')}) AS r(lo, loi, hi, hii, pre)
-       WHERE (r.lo IS NULL OR v.version_sort_key > r.lo OR (r.loi AND v.version_sort_key = r.lo))
-         AND (r.hi IS NULL OR v.version_sort_key < r.hi OR (r.hii AND v.version_sort_key = r.hi))
-         AND (position('!' in v.version_sort_key) = 0 OR strpos(r.pre, left(v.version_sort_key, 50)) > 0))`);
-      break;
-    }
-    case 'latest':
-      break;
-  }
-  if (request.region !== undefined) versionFilters.push(`v.region = ${param(request.region, '::text')}`);
-  if (request.maxCostPer1k !== undefined) versionFilters.push(`v.cost_per_1k <= ${param(request.maxCostPer1k, '::numeric')}`);
-  if (request.minEvalScore !== undefined) versionFilters.push(`v.eval_score >= ${param(request.minEvalScore, '::float8')}`);
-  if (request.requireSlo) versionFilters.push('v.slo_ok');
-  const selector = selectorAsJson(request.selector ?? []);
-  if (selector !== null) versionFilters.push(`registry_labels_match(v.labels, ${param(selector, '::jsonb')})`);
-
-  const bindingFilters = ["pb.status = 'active'"];
-  if (request.provider !== undefined) bindingFilters.push(`pb.provider = ${param(request.provider, '::text')}`);
-  const bindingSelector = selectorAsJson(request.bindingSelector ?? []);
-  if (bindingSelector !== null) bindingFilters.push(`registry_labels_match(pb.labels, ${param(bindingSelector, '::jsonb')})`);
-  if (request.capabilities && request.capabilities.length > 0) bindingFilters.push(`pb.capabilities @> ${param(request.capabilities, '::text[]')}`);
-  if (request.maxInputCostPer1m !== undefined) {
-    bindingFilters.push(`pb.currency = ${param(request.currency ?? 'USD', '::text')} AND pb.input_per_1m_tokens <= ${param(request.maxInputCostPer1m, '::numeric')}`);
-  }
-  const usable = bindingFilters.join(' AND ');
-  const order = request.mode === 'range' ? 'v.version_sort_key DESC, v.created_at DESC, v.id DESC' : 'v.created_at DESC, v.id DESC';
+  const alias = aliasOf(request, param);
+  const versionFilters = [
+    modeFilter(request, alias.version, param),
+    request.region === undefined ? undefined : `v.region = ${param(request.region, '::text')}`,
+    request.maxCostPer1k === undefined ? undefined : `v.cost_per_1k <= ${param(request.maxCostPer1k, '::numeric')}`,
+    request.minEvalScore === undefined ? undefined : `v.eval_score >= ${param(request.minEvalScore, '::float8')}`,
+    request.requireSlo ? 'v.slo_ok' : undefined,
+    versionSelector(request, param),
+  ].filter((filter) => filter !== undefined);
+  const usable = ["pb.status = 'active'", ...Object.values(bindingConstraints(request, param)).filter((check) => check !== undefined)].join(' AND ');
 
   const text = `
-SELECT m.id AS model_id, m.name AS model_name, m.task, ${aliasVersion} AS alias_version_id,
+SELECT m.id AS model_id, m.name AS model_name, m.task, ${alias.version} AS alias_version_id,
        v.id, v.version, v.hash, v.region, v.cost_per_1k, v.eval_score, v.slo_ok, v.artifact_uri, v.labels, v.created_at,
        bb.bindings
-  FROM models m${aliasJoin}
+  FROM models m${alias.join}
   LEFT JOIN LATERAL (
     SELECT v.* FROM model_versions v
      WHERE v.model_id = m.id AND v.archived_at IS NULL${versionFilters.map((filter) => `\n       AND ${filter}`).join('')}
        AND EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND ${usable})
-     ORDER BY ${order}
+     ORDER BY ${modeOrder(request)}
      LIMIT 1) v ON true
   LEFT JOIN LATERAL (
     SELECT json_agg(${BINDING_JSON} ORDER BY pb.id) AS bindings
@@ -211,58 +202,35 @@ SELECT m.id AS model_id, m.name AS model_name, m.task, ${aliasVersion} AS alias_
   return { text, values };
 }
 
-/** The candidates query's own numbering: the mode parameters ($1-$10), then $11 selector and the binding constraints. */
-const CANDIDATE_BINDING: BindingParams = { provider: '$10', bindingSelector: '$12', capabilities: '$13', maxInputCost: '$14', currency: '$15' };
-const candidateCheck = (check: keyof ReturnType<typeof bindingChecks>) =>
-  `EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND ${bindingChecks(CANDIDATE_BINDING).provider} AND ${bindingChecks(CANDIDATE_BINDING)[check]})`;
-
-/** Only when nothing matched: every version the mode considers, with what each constraint says of it. */
-const CANDIDATES_SQL = `
+/** Only when nothing matched: every version the mode considers (up to 200), with what each constraint says of it. */
+export function candidatesStatement(request: ResolveRequest): Statement {
+  const { values, param } = parameters();
+  const name = param(request.modelName);
+  const alias = aliasOf(request, param);
+  const mode = modeFilter(request, alias.version, param);
+  const selector = versionSelector(request, param);
+  const b = bindingConstraints(request, param);
+  const text = `
 SELECT v.id, v.version, v.region, v.cost_per_1k, v.eval_score, v.slo_ok,
-       ($11::jsonb IS NULL OR registry_labels_match(v.labels, $11)) AS matches_selector,
-       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active') AS has_binding,
-       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND pb.status = 'active' AND pb.provider = $10) AS has_provider_binding,
-       ${candidateCheck('selector')} AS has_selected_binding,
-       ${candidateCheck('capabilities')} AS has_capable_binding,
-       ${candidateCheck('price')} AS has_affordable_binding,
-       EXISTS (SELECT 1 FROM provider_bindings pb WHERE pb.version_id = v.id AND ${usableBinding(CANDIDATE_BINDING)}) AS has_usable_binding
-  FROM models m
-  LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = $3
+       ${selector ?? 'true'} AS matches_selector,
+       ${activeBinding()} AS has_binding,
+       ${b.provider === undefined ? 'false' : activeBinding(b.provider)} AS has_provider_binding,
+       ${activeBinding(b.provider, b.selector)} AS has_selected_binding,
+       ${activeBinding(b.provider, b.capabilities)} AS has_capable_binding,
+       ${activeBinding(b.provider, b.price)} AS has_affordable_binding,
+       ${activeBinding(b.provider, b.selector, b.capabilities, b.price)} AS has_usable_binding
+  FROM models m${alias.join}
   JOIN model_versions v ON v.model_id = m.id AND v.archived_at IS NULL
- WHERE m.name = $1 AND ${MODE_FILTER}
- ORDER BY ${MODE_ORDER}
+ WHERE m.name = ${name}${mode === undefined ? '' : ` AND ${mode}`}
+ ORDER BY ${modeOrder(request)}
  LIMIT 200`;
+  return { text, values };
+}
 
 /** A model's live versions, highest first: what a version or range that matched nothing was compared with. */
 const LIVE_VERSIONS_SQL = `
 SELECT v.version FROM models m JOIN model_versions v ON v.model_id = m.id AND v.archived_at IS NULL
  WHERE m.name = $1 ORDER BY v.version_sort_key DESC, v.id DESC LIMIT $2`;
-
-/** The parameters of the candidates query (in its own numbering, see candidates()). */
-export function resolveParams(request: ResolveRequest): unknown[] {
-  const bounds = request.bounds ?? [];
-  return [
-    request.modelName,
-    request.mode,
-    request.alias ?? null,
-    request.version ?? null,
-    bounds.map((b) => b.low),
-    bounds.map((b) => b.lowInclusive),
-    bounds.map((b) => b.high),
-    bounds.map((b) => b.highInclusive),
-    bounds.map((b) => b.prereleaseCores),
-    request.provider ?? null,
-    request.region ?? null,
-    request.maxCostPer1k ?? null,
-    request.minEvalScore ?? null,
-    request.requireSlo,
-    selectorAsJson(request.selector ?? []),
-    selectorAsJson(request.bindingSelector ?? []),
-    request.capabilities && request.capabilities.length > 0 ? request.capabilities : null,
-    request.maxInputCostPer1m ?? null,
-    request.currency ?? 'USD',
-  ];
-}
 
 @Injectable()
 export class ResolveRepository {
@@ -284,8 +252,7 @@ export class ResolveRepository {
   }
 
   candidates(request: ResolveRequest): Promise<CandidateRow[]> {
-    const params = resolveParams(request);
-    // The mode parameters and the provider ($1-$10), then the label and binding constraints.
-    return this.dataSource.query(CANDIDATES_SQL, [...params.slice(0, 10), ...params.slice(14)]);
+    const { text, values } = candidatesStatement(request);
+    return this.dataSource.query(text, values);
   }
 }
