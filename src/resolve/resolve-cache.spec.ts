@@ -141,6 +141,30 @@ describe(ResolveCache.name, () => {
     expect(sut.get('a')).toBeUndefined();
   });
 
+  it('once notifications are back, writes answered before count as reflected (the cache was emptied; reads since see them)', async () => {
+    changes.localWrites = 1;
+    expect(sut.begin()).toBeUndefined();
+    expect(changes.roundTrips).toHaveLength(1);
+    // The round trip for that write is lost with the connection.
+    changes.connected = false;
+    changes.listener!.connection(false);
+    changes.roundTrips.shift()!(false);
+    await Promise.resolve();
+    changes.connected = true;
+    changes.listener!.connection(true);
+    store('a', answer(1));
+    expect(sut.get('a')).toEqual(answer(1));
+    // A round trip started earlier that comes back late never moves the mark backwards.
+    changes.localWrites = 2;
+    sut.get('a');
+    changes.localWrites = 3;
+    changes.listener!.connection(true);
+    changes.roundTrips.shift()!(true);
+    await Promise.resolve();
+    store('a', answer(1));
+    expect(sut.get('a')).toEqual(answer(1));
+  });
+
   it('is never used when RESOLVE_CACHE is off', () => {
     const off = new ResolveCache(changes as unknown as RegistryChanges, { ...config, resolveCache: false });
     off.fill(off.begin(), 'a', answer(1));

@@ -135,9 +135,14 @@ export class ResolveCache implements RegistryChangeListener, OnModuleInit, OnMod
     for (const id of models) this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
   }
 
-  /** Down: what was kept may have missed changes. Up: anything read while down was not kept anyway. */
-  connection(_up: boolean): void {
+  /**
+   * Down: what was kept may have missed changes. Up: anything read while down was not kept anyway, and
+   * every write answered so far had committed, so reads from now on see it: no round trip is owed for
+   * those writes (one that was in flight when the connection dropped would otherwise never be proved).
+   */
+  connection(up: boolean): void {
     this.clear();
+    if (up) this.syncedWrites = this.changes.localWrites;
   }
 
   private clear(): void {
@@ -165,7 +170,7 @@ export class ResolveCache implements RegistryChangeListener, OnModuleInit, OnMod
     const target = this.changes.localWrites;
     void this.changes.roundTrip().then((heard) => {
       this.syncing = false;
-      if (heard) this.syncedWrites = target;
+      if (heard) this.syncedWrites = Math.max(this.syncedWrites, target);
     });
   }
 }
