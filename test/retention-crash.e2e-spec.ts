@@ -98,6 +98,10 @@ class Lane {
       RETENTION_BATCH_SIZE: '2',
       ARCHIVE_COPY_CONCURRENCY: '2',
       LOG_LEVEL: 'info',
+      // The kill points count SQL by its text (the n-th COMMIT after arming): the webhook dispatcher's
+      // own transactions (it wakes on the events a run writes) would otherwise take a COMMIT's number
+      // at random, and the process could die outside the run. This test is about retention alone.
+      WEBHOOK_DELIVERY_ENABLED: 'false',
     };
   }
 
@@ -137,6 +141,8 @@ class Lane {
       if (process.env.TEST_VERBOSE) console.log(`${this.name}: ${point.action} ${point.at}: ${service.exitSignal ?? answered} after ${Date.now() - started} ms`);
       if (service.exitSignal === 'SIGKILL') {
         const { rows } = await this.db.query('SELECT id FROM retention_runs WHERE id > $1 AND NOT dry_run ORDER BY id DESC LIMIT 1', [lastRun]);
+        // An apply point is inside a run: its row was committed before any of its work.
+        if (point.action === 'apply') expect({ point: point.at, runs: rows.length }).toEqual({ point: point.at, runs: 1 });
         killed.push({ point: `${point.action} ${point.at}`, runId: point.action === 'apply' ? Number(rows[0].id) : undefined });
       } else {
         expect({ point: point.at, answered }).toEqual({ point: point.at, answered: 200 });
