@@ -11,6 +11,7 @@ import { etagOnSend } from './common/http/etag.hook';
 import { securityHeaders } from './common/http/security-headers';
 import { applyRouteBodyLimits } from './common/http/body-limit';
 import { acceptEmptyBodiesOnBodylessRoutes } from './common/http/bodyless-routes';
+import { installDirectRoutes } from './common/http/direct-routes';
 import { buildProblem, PROBLEM_CONTENT_TYPE } from './common/errors/problem-details';
 import { countLocalWrites } from './events/local-writes';
 import { RegistryChanges } from './events/registry-changes';
@@ -94,6 +95,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   fastify.removeContentTypeParser(['text/plain']);
   applyRouteBodyLimits(fastify);
   acceptEmptyBodiesOnBodylessRoutes(app, fastify);
+  // The hot reads (resolve, a model by id or name) skip Nest's router for plainly valid input.
+  installDirectRoutes(app, fastify);
 
   const telemetry = new HttpTelemetry();
   // Once the server is closing, a request on a connection that is still open (keep-alive, pipelined)

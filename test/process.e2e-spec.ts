@@ -212,6 +212,8 @@ describe('the service as a process', () => {
       expect(handler?.parentSpanId).toBe(server!.spanId);
       const queries = trace.filter((span) => span.attributes['db.system.name'] === 'postgresql' || span.attributes['db.system'] === 'postgresql');
       expect(queries.length).toBeGreaterThan(0);
+      // The route is served directly (@Direct()): its query still runs inside the handler span.
+      expect(queries.map((span) => span.parentSpanId)).toContain(handler!.spanId);
 
       const logLine = await service.waitForLog((line) => line.request_id === 'trace-me-42' && line.msg === 'request completed');
       expect(logLine).toMatchObject({ route: '/models/:id', status: 200, trace_id: server!.traceId });

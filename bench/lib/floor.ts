@@ -13,7 +13,8 @@ export class FloorServer {
     const port = await freePort();
     const child = fork(path.join(ROOT, 'bench', 'floor', 'server.ts'), [], {
       cwd: ROOT,
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
+      // BENCH_FLOOR_NODE_ARGS (e.g. --cpu-prof) as BENCH_NODE_ARGS does for the service.
+      execArgv: ['-r', 'ts-node/register/transpile-only', ...(process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       env: { ...process.env, ...env, PORT: String(port), TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Direct } from '../common/http/direct-routes';
 import { Etag } from '../common/http/etag.hook';
 import { IfMatch } from '../common/http/if-match.decorator';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
@@ -48,6 +49,7 @@ export class ModelsController {
   }
 
   @Get('name/:name')
+  @Direct()
   @Etag()
   @RequireScope('registry:read', [ModelIn.modelName('params', 'name')])
   @ApiOperation({
@@ -63,6 +65,7 @@ export class ModelsController {
   }
 
   @Get(':id')
+  @Direct()
   @Etag()
   @RequireScope('registry:read', [ModelIn.modelId('params', 'id')])
   @ApiOperation({

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Direct } from '../common/http/direct-routes';
 import { Etag } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { headerRef } from '../common/openapi/standard-components';
@@ -20,6 +21,7 @@ export class ResolveController {
   ) {}
 
   @Get(':model_name')
+  @Direct()
   @Etag()
   @RequireScope('registry:read', [ModelIn.modelName('params', 'model_name')])
   @ApiOperation({
