@@ -43,4 +43,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8003)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The image needs POSTGRES_HOST: it does not ship the embedded PostgreSQL.
 # `node dist/database/migrate.cli.js` runs migrations as a separate job (then set DB_MIGRATIONS_RUN=false).
-CMD ["node", "dist/main.js"]
+# A larger young generation (32 MiB semi-spaces instead of 16): under load, objects of requests still
+# waiting on the database are copied by fewer scavenges; the same flags as `npm run start:prod`.
+CMD ["node", "--max-semi-space-size=32", "dist/main.js"]

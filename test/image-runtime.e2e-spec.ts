@@ -148,7 +148,10 @@ describe('the production image runtime, rebuilt from the Dockerfile without Dock
 
       const cmd = JSON.parse(args(runtime, 'CMD')[0]) as string[];
       expect(cmd[0]).toBe('node');
-      service = await ServiceProcess.start({ ...env, DB_MIGRATIONS_RUN: 'false' }, { entry: cmd[1], cwd: app, ...user });
+      // The image runs the service with the same node flags as `npm run start:prod`.
+      const startProd = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'];
+      expect(cmd.join(' ')).toBe(startProd);
+      service = await ServiceProcess.start({ ...env, DB_MIGRATIONS_RUN: 'false' }, { entry: cmd[cmd.length - 1], nodeArgs: cmd.slice(1, -1), cwd: app, ...user });
       await service.waitFor('/health/ready', 200, 60_000);
       const created = await fetch(service.url('/models'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(makeModel()) });
       expect(created.status).toBe(201);

@@ -52,7 +52,15 @@ export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promi
   }
 }
 
-/** The built service (dist/main.js, production mode) as a separate process. */
+/** The node flags production runs the service with: those of `npm run start:prod` (and the image's CMD). */
+export function productionNodeArgs(): string[] {
+  const script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'];
+  const words = script.split(/\s+/);
+  if (words[0] !== 'node' || words[words.length - 1] !== 'dist/main.js') throw new Error(`start:prod is not "node [flags] dist/main.js": ${script}`);
+  return words.slice(1, -1);
+}
+
+/** The built service (dist/main.js, production mode, production's node flags) as a separate process. */
 export class BenchService {
   private constructor(
     readonly child: ChildProcess,
@@ -61,7 +69,7 @@ export class BenchService {
 
   static async start(env: Record<string, string>): Promise<BenchService> {
     const port = await freePort();
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = [...productionNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], {
       cwd: ROOT,
       // Without credentials and without a rate limit (a benchmark would measure 429s) unless a run asks for them.

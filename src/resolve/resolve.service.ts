@@ -6,11 +6,11 @@ import { pricingOf } from '../bindings/dto/binding-response.dto';
 import { DEFAULT_CURRENCY } from '../bindings/dto/pricing.dto';
 import { isSemVer } from '../common/semver';
 import type { ResolveQueryDto } from './dto/resolve-query.dto';
-import type { ResolveResponseDto } from './dto/resolve-response.dto';
-import { rankForRouting } from './ranking';
+import type { ResolveResponseDto, RoutedBindingDto } from './dto/resolve-response.dto';
+import { compareForRouting } from './ranking';
 import { ResolveCache } from './resolve-cache';
-import { ResolveRepository, type CandidateRow, type ResolveRequest, type ResolveRow } from './resolve.repository';
-import { rangeBounds } from './semver-range';
+import { ResolveRepository, type CandidateRow, type ResolveMode, type ResolveRequest, type ResolveRow } from './resolve.repository';
+import { rangeBounds, type RangeBound } from './semver-range';
 
 export const DEFAULT_ALIAS = 'production';
 const LATEST = 'latest';
@@ -27,6 +27,35 @@ function cacheKey(modelName: string, query: ResolveQueryDto): string {
     .sort()
     .map((name) => [name, query[name as keyof ResolveQueryDto]]);
   return `${modelName}\0${JSON.stringify(parameters)}`;
+}
+
+/**
+ * The version's bindings in routing order, each built once in its response shape (on the hot path:
+ * no intermediate copies of the bindings). The version's cost and SLO take part in the ranking.
+ */
+function rankedBindings(row: ResolveRow, currency: string | undefined): RoutedBindingDto[] {
+  const bindings = (row.bindings ?? []).map(
+    (b): RoutedBindingDto => ({
+      rank: 0,
+      id: b.id,
+      provider: b.provider,
+      provider_model_id: b.provider_model_id,
+      endpoint_url: b.endpoint_url,
+      config: b.config,
+      cost_per_1k: row.cost_per_1k,
+      avg_latency_ms: b.avg_latency_ms,
+      success_rate: b.success_rate,
+      slo_ok: row.slo_ok,
+      pricing: pricingOf(b),
+      context_window: b.context_window,
+      max_output_tokens: b.max_output_tokens,
+      capabilities: b.capabilities,
+      labels: b.labels,
+    }),
+  );
+  bindings.sort((a, b) => compareForRouting(a, b, currency));
+  for (let i = 0; i < bindings.length; i++) bindings[i].rank = i + 1;
+  return bindings;
 }
 
 /** What the gateway calls on every routing decision: one round trip in the common case. */
@@ -55,10 +84,6 @@ export class ResolveService {
     if (row.id === null) throw await this.noMatch(request, query, row);
 
     const resolvedByAlias = request.mode === 'alias' || (request.mode === 'default' && row.alias_version_id !== null);
-    const bindings = rankForRouting(
-      (row.bindings ?? []).map((b) => ({ ...b, cost_per_1k: row.cost_per_1k, slo_ok: row.slo_ok, pricing: pricingOf(b) })),
-      request.currency,
-    );
     return {
       model: { id: row.model_id, name: row.model_name, task: row.task },
       version: {
@@ -75,29 +100,36 @@ export class ResolveService {
       },
       resolved_by: resolvedByAlias ? 'alias' : request.mode === 'exact' ? 'version' : request.mode === 'range' ? 'range' : 'latest',
       alias: resolvedByAlias ? request.alias! : null,
-      bindings: bindings.map((b) => ({
-        rank: b.rank,
-        id: b.id,
-        provider: b.provider,
-        provider_model_id: b.provider_model_id,
-        endpoint_url: b.endpoint_url,
-        config: b.config,
-        cost_per_1k: b.cost_per_1k,
-        avg_latency_ms: b.avg_latency_ms,
-        success_rate: b.success_rate,
-        slo_ok: b.slo_ok,
-        pricing: b.pricing,
-        context_window: b.context_window,
-        max_output_tokens: b.max_output_tokens,
-        capabilities: b.capabilities,
-        labels: b.labels,
-      })),
+      bindings: rankedBindings(row, request.currency),
     };
   }
 
+  /** One object of one shape whatever the mode (this runs on every resolve). */
   private toRequest(modelName: string, query: ResolveQueryDto): ResolveRequest {
-    const constraints = {
+    let mode: ResolveMode;
+    let alias: string | undefined;
+    let bounds: RangeBound[] | undefined;
+    if (query.version !== undefined) {
+      if (query.alias !== undefined) throw new RequestValidationError([{ field: 'version', message: 'cannot be combined with alias: resolve one or the other' }]);
+      if (isSemVer(query.version)) {
+        mode = 'exact';
+      } else {
+        bounds = rangeBounds(query.version);
+        if (!bounds) throw new RequestValidationError([{ field: 'version', message: 'must be a SemVer version (1.4.2) or range (^1.4, ~2.0.1, >=1.2 <2, 1.x)' }]);
+        mode = 'range';
+      }
+    } else if (query.alias === LATEST) {
+      mode = 'latest';
+    } else {
+      mode = query.alias === undefined ? 'default' : 'alias';
+      alias = query.alias ?? DEFAULT_ALIAS;
+    }
+    return {
       modelName,
+      mode,
+      alias,
+      version: query.version,
+      bounds,
       provider: query.provider,
       region: query.region,
       maxCostPer1k: query.max_cost_per_1k,
@@ -109,16 +141,6 @@ export class ResolveService {
       maxInputCostPer1m: query.max_input_cost_per_1m,
       currency: query.currency ?? DEFAULT_CURRENCY,
     };
-    if (query.version !== undefined) {
-      if (query.alias !== undefined) throw new RequestValidationError([{ field: 'version', message: 'cannot be combined with alias: resolve one or the other' }]);
-      if (isSemVer(query.version)) return { ...constraints, mode: 'exact', version: query.version };
-      const bounds = rangeBounds(query.version);
-      if (!bounds) throw new RequestValidationError([{ field: 'version', message: 'must be a SemVer version (1.4.2) or range (^1.4, ~2.0.1, >=1.2 <2, 1.x)' }]);
-      return { ...constraints, mode: 'range', version: query.version, bounds };
-    }
-    if (query.alias === LATEST) return { ...constraints, mode: 'latest' };
-    if (query.alias !== undefined) return { ...constraints, mode: 'alias', alias: query.alias };
-    return { ...constraints, mode: 'default', alias: DEFAULT_ALIAS };
   }
 
   /** A 404 that says what was considered and which constraint excluded what. */
