@@ -30,13 +30,18 @@ export class ApplicationError<C extends ProblemCode = ProblemCode> extends Error
 }
 
 export class RequestValidationError extends ApplicationError<'validation-error'> {
+  /** The same message for the same field is listed once (several constraints can say the same thing). */
   constructor(errors: FieldError[], detail?: string) {
-    super(
-      'validation-error',
-      detail ?? (errors.length === 1 ? `${errors[0].field}: ${errors[0].message}` : `${errors.length} fields are invalid.`),
-      errors,
-    );
+    const unique = errors.filter((error, i) => errors.findIndex((other) => other.field === error.field && other.message === error.message) === i);
+    super('validation-error', detail ?? validationSummary(unique), unique);
   }
+}
+
+/** `field: message` (or its messages) when one field is wrong; otherwise how many fields are. */
+function validationSummary(errors: FieldError[]): string {
+  const fields = new Set(errors.map((error) => error.field));
+  if (fields.size === 1) return `${errors[0].field}: ${errors.map((error) => error.message).join('; ')}`;
+  return `${fields.size} fields are invalid.`;
 }
 
 export class ResourceNotFoundError extends ApplicationError<'not-found'> {

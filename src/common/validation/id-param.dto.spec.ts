@@ -36,3 +36,21 @@ describe('IdParamDto fast path', () => {
     );
   });
 });
+
+describe('IdParamDto errors', () => {
+  const problem = async (id: string) => {
+    const result = await outcome(slow, { id });
+    if (!('error' in result)) throw new Error(`${id} was accepted`);
+    const { detail, errors } = result.error as { detail: string; errors: unknown };
+    return { detail, errors };
+  };
+
+  it('say once what is wrong with an id that is not a number, and nothing about its size', async () => {
+    expect(await problem('abc')).toEqual({ detail: 'id: must be a positive integer', errors: [{ field: 'id', message: 'must be a positive integer' }] });
+    expect(await problem('0')).toEqual({ detail: 'id: must be a positive integer', errors: [{ field: 'id', message: 'must be a positive integer' }] });
+  });
+
+  it('say that an integer beyond 2^53 is too large', async () => {
+    expect(await problem('99999999999999999')).toEqual({ detail: 'id: is too large', errors: [{ field: 'id', message: 'is too large' }] });
+  });
+});

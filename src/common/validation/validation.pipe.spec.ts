@@ -1,4 +1,5 @@
 import type { ValidationError } from '@nestjs/common';
+import { RequestValidationError } from '../errors/application.error';
 import { flattenValidationErrors } from './validation.pipe';
 import { isAbsoluteUri, isEndpointUrl } from './validators';
 
@@ -28,4 +29,25 @@ describe('URI validators', () => {
   );
   it.each(['https://api.openai.com/v1', 'http://localhost:8080', 'http://127.0.0.1/x', 'http://[::1]:1/'])('%s is an endpoint', (url) => expect(isEndpointUrl(url)).toBe(true));
   it.each(['http://api.example.com', 'ftp://x', 'https://u:p@host', 'not a url'])('%s is not an endpoint', (url) => expect(isEndpointUrl(url)).toBe(false));
+});
+
+describe('RequestValidationError', () => {
+  it('lists a field’s message once, and its detail counts fields, not messages', () => {
+    const one = new RequestValidationError([
+      { field: 'id', message: 'must be a positive integer' },
+      { field: 'id', message: 'must be a positive integer' },
+      { field: 'id', message: 'is too large' },
+    ]);
+    expect(one.errors).toEqual([
+      { field: 'id', message: 'must be a positive integer' },
+      { field: 'id', message: 'is too large' },
+    ]);
+    expect(one.detail).toBe('id: must be a positive integer; is too large');
+    const two = new RequestValidationError([
+      { field: 'a', message: 'x' },
+      { field: 'b', message: 'y' },
+      { field: 'a', message: 'z' },
+    ]);
+    expect(two.detail).toBe('2 fields are invalid.');
+  });
 });

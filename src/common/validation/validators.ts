@@ -185,8 +185,19 @@ export function IsId(options: { fromText?: boolean } = {}) {
     ...(options.fromText ? [ToInteger()] : []),
     IsInt({ message: 'must be a positive integer' }),
     Min(1, { message: 'must be a positive integer' }),
-    Max(Number.MAX_SAFE_INTEGER, { message: 'is too large' }),
+    NumberAtMost(Number.MAX_SAFE_INTEGER, 'is too large'),
   );
+}
+
+describeValidator('numberAtMost', ([maximum]) => ({ maximum: maximum as number }));
+
+/** `Max` that leaves what is not a number to the type check beside it (no "is too large" for `abc`). */
+function NumberAtMost(maximum: number, message: string) {
+  return ValidateBy({
+    name: 'numberAtMost',
+    constraints: [maximum],
+    validator: { validate: (value: unknown) => typeof value !== 'number' || Number.isNaN(value) || value <= maximum, defaultMessage: () => message },
+  });
 }
 
 /** A number from 0 to 1 (scores, rates). */
