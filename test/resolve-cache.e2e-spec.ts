@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { etagOfJson } from '../src/common/http/etag';
 import { RegistryChanges } from '../src/events/registry-changes';
 import { create, makeBinding, makeModel, makeVersion, sha256 } from './support/factories';
 import { parsePrometheus, sampleValue } from './support/prometheus';
@@ -55,6 +56,25 @@ describe('resolve cache (RESOLVE_CACHE)', () => {
     expect((await resolve({ version: '1.0.0' })).version.hash).toBe(first.version.hash);
     await sleep(TTL_MS + 100);
     expect((await resolve({ version: '1.0.0' })).version.hash).not.toBe(first.version.hash);
+  });
+
+  it('sends a kept answer as the same bytes under the same ETag, computed once, and 304 to If-None-Match', async () => {
+    const path = `/resolve/${model.name}?alias=latest`;
+    await sut.http.get(path).expect(200);
+    await sleep(20);
+    const first = await sut.http.get(path).expect(200);
+    const hitsBefore = await hits();
+    const kept = await sut.http.get(path).expect(200);
+    expect(await hits()).toBe(hitsBefore + 1);
+    expect(kept.text).toBe(first.text);
+    expect(kept.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(kept.headers.etag).toBe(first.headers.etag);
+    // The tag of exactly these bytes, as for any representation.
+    expect(kept.headers.etag).toBe(etagOfJson(kept.text));
+    expect(JSON.stringify(kept.body)).toBe(kept.text);
+    const notModified = await sut.http.get(path).set('if-none-match', kept.headers.etag as string).expect(304);
+    expect(notModified.text).toBe('');
+    expect(notModified.headers.etag).toBe(kept.headers.etag);
   });
 
   it('drops an answer within milliseconds of a change committed by another session (as on another replica)', async () => {

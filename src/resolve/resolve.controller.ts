@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Direct } from '../common/http/direct-routes';
-import { Etag } from '../common/http/etag.hook';
+import { Etag, serializedOnce } from '../common/http/etag.hook';
 import { ApiProblemResponses } from '../common/openapi/api-problem-responses.decorator';
 import { headerRef } from '../common/openapi/standard-components';
 import { gatewayConfig } from '../config/gateway.config';
@@ -35,9 +35,10 @@ export class ResolveController {
   @ApiParam({ name: 'model_name', description: 'The model name.', example: 'gpt-4-turbo' })
   @ApiOkResponse({ type: ResolveResponseDto, description: 'The version chosen and its active bindings in routing order.', headers: { 'Cache-Control': headerRef('Cache-Control') } })
   @ApiProblemResponses(400, 404)
-  async resolveModel(@Param('model_name') modelName: string, @Query() query: ResolveQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResolveResponseDto> {
+  async resolveModel(@Param('model_name') modelName: string, @Query() query: ResolveQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResolveResponseDto | string> {
     const resolved = await this.resolver.resolve(modelName, query);
     void reply.header('cache-control', `max-age=${this.config.resolveCacheMaxAgeS}`);
-    return resolved;
+    // With the cache on, an answer is sent many times unchanged: serialised and tagged once.
+    return this.resolver.caching ? serializedOnce(reply, resolved) : resolved;
   }
 }

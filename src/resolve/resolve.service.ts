@@ -22,7 +22,10 @@ const VERSIONS_NAMED = 10;
  * so a parameter added to the query DTO can never be forgotten here.
  */
 function cacheKey(modelName: string, query: ResolveQueryDto): string {
-  const parameters = Object.keys(query)
+  const names = Object.keys(query);
+  // The common question, without parameters: no sorting or serialising.
+  if (names.length === 0) return `${modelName}\0[]`;
+  const parameters = names
     .filter((name) => query[name as keyof ResolveQueryDto] !== undefined)
     .sort()
     .map((name) => [name, query[name as keyof ResolveQueryDto]]);
@@ -66,6 +69,12 @@ export class ResolveService {
     private readonly cache: ResolveCache,
   ) {}
 
+  /** Whether answers are kept (and so handed out again, unchanged). */
+  get caching(): boolean {
+    return this.cache.enabled;
+  }
+
+  /** The answer; with the cache on, the same object for the same question until the data changes (never mutate it). */
   async resolve(modelName: string, query: ResolveQueryDto): Promise<ResolveResponseDto> {
     if (!this.cache.enabled) return this.resolveUncached(modelName, query);
     const key = cacheKey(modelName, query);
