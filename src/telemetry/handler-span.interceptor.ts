@@ -1,7 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
-import { endHandlerSpan, startHandlerSpan } from './handler-span';
+import { endHandlerSpan, startHandlerSpan } from '../common/http/handler-span';
 
 /**
  * A span per Nest handler (`ModelsController.getModel`) under the HTTP server span, when the request

@@ -4,7 +4,7 @@ import { ExecutionContextHost } from '@nestjs/core/internal';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod, RouteOptions } from 'fastify';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { fastPathOf, type FastPath } from '../validation/fast-path';
-import { runInHandlerSpan } from '../../telemetry/handler-span';
+import { runInHandlerSpan } from './handler-span';
 import { mergeRouteConfig } from './route-config';
 import { argKind, routeHandlers, type RouteHandler } from './route-handlers';
 
