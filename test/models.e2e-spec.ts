@@ -1,3 +1,4 @@
+import { DepthLimitedValidationPipe } from '../src/common/validation/validation.pipe';
 import { expectProblem } from './support/problem';
 import { create, makeModel } from './support/factories';
 import { createTestApp, type TestApp } from './support/test-app';
@@ -9,6 +10,25 @@ describe('models', () => {
     sut = await createTestApp('models');
   });
   afterAll(() => sut.close());
+
+  it('serves the hot reads directly (@Direct()): Nest’s pipe runs only for input the fast path declines and for other routes', async () => {
+    const model = await create(sut.http, '/models', makeModel());
+    const pipe = jest.spyOn(DepthLimitedValidationPipe.prototype, 'transform');
+    try {
+      await sut.http.get(`/models/${model.id}`).expect(200);
+      await sut.http.head(`/models/${model.id}`).expect(200);
+      await sut.http.get(`/models/name/${model.name}`).expect(200);
+      await sut.http.get(`/resolve/${model.name}`).expect(404);
+      expect(pipe).not.toHaveBeenCalled();
+      await sut.http.get('/models/abc').expect(400);
+      expect(pipe).toHaveBeenCalled();
+      pipe.mockClear();
+      await sut.http.get(`/versions?model_id=${model.id}`).expect(200);
+      expect(pipe).toHaveBeenCalled();
+    } finally {
+      pipe.mockRestore();
+    }
+  });
 
   describe('POST /models', () => {
     it('creates the model of the brief and answers 201 with Location and ETag', async () => {

@@ -38,7 +38,7 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-class DepthLimitedValidationPipe extends ValidationPipe {
+export class DepthLimitedValidationPipe extends ValidationPipe {
   constructor(
     options: ConstructorParameters<typeof ValidationPipe>[0],
     private readonly fastPaths: boolean,
