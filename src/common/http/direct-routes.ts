@@ -33,7 +33,7 @@ export const Direct = (): MethodDecorator => (_target, _key, descriptor) => {
   return descriptor;
 };
 
-/** Builds one argument from the request; undefined declines (Nest's handler serves the request). */
+/** Builds one argument from the request; DECLINE hands the request to Nest's own handler. */
 type ArgumentBuilder = (request: FastifyRequest, reply: FastifyReply) => unknown;
 const DECLINE = Symbol('decline');
 
