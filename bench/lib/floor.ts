@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { freePort, ROOT } from './service';
+import { freePort, nodeArgsFromEnv, ROOT } from './service';
 
 /** The raw node:http + pg floor server (bench/floor/server.ts) as a separate process. */
 export class FloorServer {
@@ -14,7 +14,7 @@ export class FloorServer {
     const child = fork(path.join(ROOT, 'bench', 'floor', 'server.ts'), [], {
       cwd: ROOT,
       // BENCH_FLOOR_NODE_ARGS (e.g. --cpu-prof) as BENCH_NODE_ARGS does for the service.
-      execArgv: ['-r', 'ts-node/register/transpile-only', ...(process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+      execArgv: ['-r', 'ts-node/register/transpile-only', ...nodeArgsFromEnv('BENCH_FLOOR_NODE_ARGS')],
       env: { ...process.env, ...env, PORT: String(port), TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

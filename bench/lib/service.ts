@@ -52,6 +52,11 @@ export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promi
   }
 }
 
+/** Extra node flags from an environment variable (space-separated), e.g. BENCH_NODE_ARGS="--cpu-prof". */
+export function nodeArgsFromEnv(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter(Boolean);
+}
+
 /** The node flags production runs the service with: those of `npm run start:prod` (and the image's CMD). */
 export function productionNodeArgs(): string[] {
   const script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'];
@@ -69,7 +74,7 @@ export class BenchService {
 
   static async start(env: Record<string, string>): Promise<BenchService> {
     const port = await freePort();
-    const nodeArgs = [...productionNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    const nodeArgs = [...productionNodeArgs(), ...nodeArgsFromEnv('BENCH_NODE_ARGS')];
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], {
       cwd: ROOT,
       // Without credentials and without a rate limit (a benchmark would measure 429s) unless a run asks for them.

@@ -43,6 +43,14 @@ export function compareForRouting(a: RankableBinding, b: RankableBinding, curren
   );
 }
 
+/** Sorts `bindings` into routing order where they stand and numbers them (1 is preferred); returns the same array. */
+export function rankInPlace<T extends RankableBinding & { rank: number }>(bindings: T[], currency = 'USD'): T[] {
+  bindings.sort((a, b) => compareForRouting(a, b, currency));
+  for (let i = 0; i < bindings.length; i++) bindings[i].rank = i + 1;
+  return bindings;
+}
+
+/** The bindings in routing order, each a copy with its rank; the input is left as it is. */
 export function rankForRouting<T extends RankableBinding>(bindings: T[], currency = 'USD'): (T & { rank: number })[] {
-  return [...bindings].sort((a, b) => compareForRouting(a, b, currency)).map((binding, index) => ({ ...binding, rank: index + 1 }));
+  return rankInPlace(bindings.map((binding) => ({ ...binding, rank: 0 })), currency);
 }

@@ -7,7 +7,7 @@ import { DEFAULT_CURRENCY } from '../bindings/dto/pricing.dto';
 import { isSemVer } from '../common/semver';
 import type { ResolveQueryDto } from './dto/resolve-query.dto';
 import type { ResolveResponseDto, RoutedBindingDto } from './dto/resolve-response.dto';
-import { compareForRouting } from './ranking';
+import { rankInPlace } from './ranking';
 import { ResolveCache } from './resolve-cache';
 import { ResolveRepository, type CandidateRow, type ResolveMode, type ResolveRequest, type ResolveRow } from './resolve.repository';
 import { rangeBounds, type RangeBound } from './semver-range';
@@ -56,9 +56,7 @@ function rankedBindings(row: ResolveRow, currency: string | undefined): RoutedBi
       labels: b.labels,
     }),
   );
-  bindings.sort((a, b) => compareForRouting(a, b, currency));
-  for (let i = 0; i < bindings.length; i++) bindings[i].rank = i + 1;
-  return bindings;
+  return rankInPlace(bindings, currency);
 }
 
 /** What the gateway calls on every routing decision: one round trip in the common case. */
