@@ -6,8 +6,10 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
+import { requestLoggerFactory } from './common/logging/request-logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
+import { routeConfigOf } from './common/http/route-config';
 import { securityHeaders } from './common/http/security-headers';
 import { applyRouteBodyLimits } from './common/http/body-limit';
 import { acceptEmptyBodiesOnBodylessRoutes } from './common/http/bodyless-routes';
@@ -20,6 +22,7 @@ import { clientErrorHandler, frameworkErrorHandler } from './common/http/edge-er
 import { AuthHooks } from './auth/auth.hooks';
 import { LifecycleState } from './health/lifecycle.state';
 import { HttpTelemetry } from './telemetry/http-telemetry';
+import { tracingEnabled } from './telemetry/telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -45,6 +48,8 @@ export function createFastifyAdapter(logger: Logger, config: Pick<AppConfig, 're
     // One line per request comes from our onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     requestIdHeader: false,
+    // request.log becomes a pino child only when a line is written (see RequestLogger).
+    childLoggerFactory: requestLoggerFactory,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(req.headers['x-request-id']),
     bodyLimit: BODY_LIMIT_BYTES,
     // Requests that still arrive while the server closes get a problem+json 503 (see configureApp).
@@ -98,14 +103,17 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // The hot reads (resolve, a model by id or name) skip Nest's router for plainly valid input.
   installDirectRoutes(app, fastify);
 
-  const telemetry = new HttpTelemetry();
+  const telemetry = new HttpTelemetry(tracingEnabled());
   // Once the server is closing, a request on a connection that is still open (keep-alive, pipelined)
   // is not served: it gets the documented 503 problem and the connection closes.
   const lifecycle = app.get(LifecycleState);
   fastify.addHook('preClose', async () => lifecycle.beginClosing());
+  // helmet's usual security headers, computed once (the Content-Security-Policy is set by the onSend
+  // hook below).
+  const security = securityHeaders({ contentSecurityPolicy: false });
   // The app's hooks are callback style: an async hook costs a promise and its ticks on every request.
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
+    void reply.header('x-request-id', request.id).headers(security);
     telemetry.onRequest(request.id);
     if (!lifecycle.closing) return done();
     const context = { instance: request.url.split('?')[0], requestId: String(request.id) };
@@ -129,7 +137,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   fastify.addHook('onSend', etagOnSend);
   fastify.addHook('onSend', countLocalWrites(app.get(RegistryChanges)));
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url;
+    const route = routeConfigOf(request)?.url;
     const traceId = telemetry.onResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     const quiet = (route?.startsWith('/health') || route === '/metrics') && reply.statusCode < 400;
     const level = quiet ? 'debug' : 'info';
@@ -155,13 +163,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   arriving.install(fastify);
   arrivingRequests.set(app, arriving);
 
-  // helmet's usual security headers (the Content-Security-Policy is set by the onSend hook above).
-  const security = securityHeaders({ contentSecurityPolicy: false });
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(security);
-    done();
-  });
-  // After helmet, so that refused requests carry its headers too.
+  // After the security headers (first hook above), so that refused requests carry them too.
   await app.get(AuthHooks).install(fastify);
 
   if (config.corsOrigins.length > 0) {

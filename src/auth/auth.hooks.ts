@@ -5,6 +5,7 @@ import { RATE_LIMIT_EXEMPT_PATH, ROUTE_ACCESS, type RouteAccess } from '../commo
 import { hasAnyScope, type Principal } from '../common/auth/principal';
 import { RequestContext } from '../common/context/request-context';
 import { ApplicationError } from '../common/errors/application.error';
+import { routeConfigOf } from '../common/http/route-config';
 import { securityConfig } from '../config/security.config';
 import { ANONYMOUS, AUTH_FAILURE_DETAILS, Authenticator, type AuthFailure } from './authenticator';
 import { ModelAccess } from './model-access';
@@ -27,7 +28,7 @@ const LEAVE_CONTEXT = 'leaveRequestContext';
 type ContextualRequest = FastifyRequest & { [LEAVE_CONTEXT]: (() => void) | null };
 
 function accessOf(request: FastifyRequest): RouteAccess | undefined {
-  return (request.routeOptions.config as { [ROUTE_ACCESS]?: RouteAccess } | undefined)?.[ROUTE_ACCESS];
+  return routeConfigOf(request)?.[ROUTE_ACCESS] as RouteAccess | undefined;
 }
 
 /**
@@ -98,7 +99,7 @@ export class AuthHooks implements OnApplicationShutdown {
   private onRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // CORS preflights carry no credentials and return no data.
     if (request.method === 'OPTIONS') return done();
-    const route = request.routeOptions.url;
+    const route = routeConfigOf(request)?.url;
     // No route matched: no caller needed to learn that (404), but the attempt still counts.
     const access = route === undefined ? PUBLIC : (accessOf(request) ?? UNDECLARED);
     const needsCaller = access.kind !== 'public' && !(access.kind === 'metrics' && !this.config.metricsToken);

@@ -1,11 +1,12 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { metrics, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
+import { metrics, type BatchObservableCallback } from '@opentelemetry/api';
 import * as pg from 'pg';
 import { DataSource } from 'typeorm';
 import { poolStats } from '../database/pool-stats';
 import { counter, readCounters } from '../database/registry-counters';
 import { measurePgQueryDuration } from './pg-query-duration';
+import { dbOperationDuration } from './cumulative-histogram';
 
 const meter = () => metrics.getMeter('model-registry');
 
@@ -54,18 +55,10 @@ export class DatabaseTelemetry implements OnModuleInit, OnModuleDestroy {
   };
 
   onModuleInit(): void {
-    const histogram = meter().createHistogram('db.client.operation.duration', {
-      description: 'Duration of database queries, by operation.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
-    });
-    // One attribute set per operation, made once (operations come from a fixed set).
-    const attributes = new Map<string, Attributes>();
-    measurePgQueryDuration(pg, (seconds, operation) => {
-      let set = attributes.get(operation);
-      if (!set) attributes.set(operation, (set = Object.freeze({ 'db.system.name': 'postgresql', 'db.operation.name': operation })));
-      histogram.record(seconds, set);
-    });
+    // Operations come from a fixed set (pg-query-duration.ts): the operation is the series' key.
+    measurePgQueryDuration(pg, (seconds, operation) =>
+      (dbOperationDuration.get(operation) ?? dbOperationDuration.add(operation, { 'db.system.name': 'postgresql', 'db.operation.name': operation })).record(seconds),
+    );
     meter().addBatchObservableCallback(this.observePool, [this.poolConnections, this.poolPending, this.poolMax]);
     meter().addBatchObservableCallback(this.observeRegistry, [this.models, this.versions, this.activeBindings, this.lastRetentionRun]);
   }

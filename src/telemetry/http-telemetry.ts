@@ -1,7 +1,5 @@
-import { isSpanContextValid, metrics, trace, type Histogram } from '@opentelemetry/api';
-
-/** Request duration buckets, in seconds: the OTel defaults plus finer ones for a fast API. */
-const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { httpRequestDuration, type Series } from './cumulative-histogram';
 
 /**
  * HTTP telemetry for Fastify hooks: a duration histogram by method, route template and status
@@ -9,13 +7,17 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0
  * on the server span. Nothing here may throw into a request.
  */
 export class HttpTelemetry {
-  private readonly duration: Histogram = metrics.getMeter('model-registry').createHistogram('http.server.request.duration', {
-    description: 'Duration of HTTP requests, by method, route template and status.',
-    unit: 's',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
+  /**
+   * The histogram's series by method, route template and status: strings Node and Fastify hand out as
+   * the same objects every time (their hashes are cached), so finding a series builds no key.
+   */
+  private readonly series = new Map<string, Map<string, Map<number, Series>>>();
+
+  /** `tracing`: spans are recorded (an OTLP endpoint is configured); without it no request has a span. */
+  constructor(private readonly tracing: boolean) {}
 
   onRequest(requestId: string): void {
+    if (!this.tracing) return;
     try {
       const span = trace.getActiveSpan();
       if (span?.isRecording()) span.setAttribute('http.request.id', requestId);
@@ -27,7 +29,8 @@ export class HttpTelemetry {
   /** Records the request; returns the trace id for the log line, when the request is traced. */
   onResponse(method: string, route: string | undefined, status: number, seconds: number): string | undefined {
     try {
-      this.duration.record(seconds, { 'http.request.method': method, 'http.route': route ?? '(unmatched)', 'http.response.status_code': status });
+      this.seriesOf(method, route ?? '(unmatched)', status).record(seconds);
+      if (!this.tracing) return undefined;
       const span = trace.getActiveSpan();
       if (!span) return undefined;
       if (route && span.isRecording()) {
@@ -39,5 +42,18 @@ export class HttpTelemetry {
     } catch {
       return undefined;
     }
+  }
+
+  private seriesOf(method: string, template: string, status: number): Series {
+    let byRoute = this.series.get(method);
+    if (byRoute === undefined) this.series.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(template);
+    if (byStatus === undefined) byRoute.set(template, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (series === undefined) {
+      const attributes = { 'http.request.method': method, 'http.route': template, 'http.response.status_code': status };
+      byStatus.set(status, (series = httpRequestDuration.add(`${status} ${method} ${template}`, attributes)));
+    }
+    return series;
   }
 }

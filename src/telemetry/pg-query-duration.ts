@@ -36,12 +36,13 @@ export function measurePgQueryDuration(pg: { Client: { prototype: object } }, re
   const state: Patched = { recorder };
   const original = prototype.query;
   prototype.query = function measuredQuery(this: unknown, ...args: unknown[]) {
-    const started = process.hrtime.bigint();
+    // performance.now(): a double, where hrtime.bigint() allocates BigInts on every query.
+    const started = performance.now();
     const first = args[0] as string | { text?: string } | undefined;
     const operation = operationOf(typeof first === 'string' ? first : first?.text);
     const done = () => {
       try {
-        state.recorder(Number(process.hrtime.bigint() - started) / 1e9, operation);
+        state.recorder((performance.now() - started) / 1e3, operation);
       } catch {
         // Telemetry never fails a query.
       }

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { RouteParamtypes } from '@nestjs/common/internal';
 import type { FastifyInstance } from 'fastify';
-import { mergeRouteConfig } from './route-config';
+import { mergeRouteConfig, routeConfigOf } from './route-config';
 import { argKind, routeHandlers } from './route-handlers';
 
 /** Route `config` key set on every handler that takes no request body. */
@@ -23,7 +23,7 @@ export function acceptEmptyBodiesOnBodylessRoutes(app: INestApplication, fastify
   fastify.addHook('onRequest', (request, _reply, done) => {
     const headers = request.raw.headers;
     const empty = headers['transfer-encoding'] === undefined && (headers['content-length'] === '0' || headers['content-length'] === undefined);
-    if (empty && headers['content-type'] !== undefined && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[BODYLESS_ROUTE] === true) {
+    if (empty && headers['content-type'] !== undefined && routeConfigOf(request)?.[BODYLESS_ROUTE] === true) {
       // No content type and no length: Fastify runs the handler without parsing a body.
       delete headers['content-type'];
     }

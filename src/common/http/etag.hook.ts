@@ -1,4 +1,4 @@
-import { MergeRouteConfig } from './route-config';
+import { MergeRouteConfig, routeConfigOf } from './route-config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { etagOfJson, ifNoneMatchHits } from './etag';
 
@@ -45,7 +45,7 @@ export function serializedOnce(reply: FastifyReply, representation: object): str
 }
 
 function tagged(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-  if ((request.routeOptions.config as { etag?: boolean } | undefined)?.etag !== true || typeof payload !== 'string' || reply.statusCode >= 300) return payload;
+  if (routeConfigOf(request)?.etag !== true || typeof payload !== 'string' || reply.statusCode >= 300) return payload;
   const known = (reply as unknown as Record<symbol, SerializedJson | undefined>)[KNOWN];
   const etag = known !== undefined && known.json === payload ? known.etag : etagOfJson(payload);
   void reply.header('etag', etag);

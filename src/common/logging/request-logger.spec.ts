@@ -1,0 +1,64 @@
+import pino from 'pino';
+import { RequestLogger, requestLoggerFactory } from './request-logger';
+
+/** A pino logger writing into an array, with a fixed time so lines compare byte for byte. */
+function capture(level = 'info') {
+  const lines: string[] = [];
+  const logger = pino({ level, timestamp: () => ',"time":0', redact: ['password'] }, { write: (line: string) => lines.push(line) });
+  return { logger, lines };
+}
+
+describe(RequestLogger.name, () => {
+  it('writes exactly the lines pino child with the same bindings writes', () => {
+    const lazy = capture();
+    const eager = capture();
+    const viaLazy = new RequestLogger(lazy.logger, { request_id: 'r-1' });
+    const viaChild = eager.logger.child({ request_id: 'r-1' });
+    for (const logger of [viaLazy, viaChild]) {
+      logger.info({ route: '/models/:id', password: 'hunter2' }, 'request completed');
+      logger.warn('plain %s', 'message');
+      logger.error(new Error('boom'));
+      logger.debug('not at info');
+      logger.child({ extra: 1 }).info('from a grandchild');
+    }
+    const withoutStack = (line: string) => line.replace(/"stack":"[^"]*"/, '"stack":"…"');
+    expect(lazy.lines.map(withoutStack)).toEqual(eager.lines.map(withoutStack));
+    expect(lazy.lines).toHaveLength(4);
+    expect(lazy.lines[0]).toContain('"request_id":"r-1"');
+    expect(lazy.lines[0]).toContain('"password":"[Redacted]"');
+  });
+
+  it('makes no pino child until a line is written at an enabled level', () => {
+    const { logger } = capture('warn');
+    const child = jest.spyOn(logger, 'child');
+    const requestLogger = new RequestLogger(logger, { request_id: 'r-2' });
+    requestLogger.info('below the level');
+    requestLogger.debug('below the level');
+    expect(requestLogger.isLevelEnabled('info')).toBe(false);
+    expect(requestLogger.isLevelEnabled('warn')).toBe(true);
+    expect(requestLogger.level).toBe('warn');
+    expect(child).not.toHaveBeenCalled();
+    requestLogger.warn('now');
+    expect(child).toHaveBeenCalledTimes(1);
+    requestLogger.error('again');
+    expect(child).toHaveBeenCalledTimes(1);
+  });
+
+  it('a level set on the request logger applies to it alone', () => {
+    const { logger, lines } = capture('info');
+    const requestLogger = new RequestLogger(logger, { request_id: 'r-3' });
+    requestLogger.level = 'debug';
+    requestLogger.debug('visible');
+    logger.debug('not visible');
+    expect(lines).toHaveLength(1);
+    expect(requestLogger.isLevelEnabled('debug')).toBe(true);
+  });
+
+  it('the factory gives pino its own child when the route sets options', () => {
+    const { logger } = capture();
+    expect(requestLoggerFactory(logger, { request_id: 'a' }, {})).toBeInstanceOf(RequestLogger);
+    const withLevel = requestLoggerFactory(logger, { request_id: 'a' }, { level: 'debug' });
+    expect(withLevel).not.toBeInstanceOf(RequestLogger);
+    expect(withLevel.level).toBe('debug');
+  });
+});
