@@ -4,7 +4,7 @@
  *   npm run bench:load -- [--models 10000] [--versions 20] [--bindings 2] [--duration 10] [--warmup 3]
  *                         [--connections 4,32] [--hot-models 100]
  *                         [--endpoints resolve,resolve_constrained,resolve_cached,resolve_hot,model,model_by_name,versions,create_version,usage,stats]
- *                         [--auth-endpoints resolve (or none)] [--auth-rounds 3] [--database mr_bench_load] [--no-build]
+ *                         [--auth-endpoints resolve (or none)] [--auth-rounds 3] [--rounds 3] [--database mr_bench_load] [--no-build]
  *                         [--autocannon (even when wrk is installed)]
  *
  * `resolve` runs against a service with RESOLVE_CACHE=false (every answer read from the database);
@@ -41,6 +41,12 @@ const USE_WRK = flag('autocannon') === undefined && wrkAvailable();
 const AUTH_ENDPOINTS = listFlag('auth-endpoints', ['resolve']);
 /** Authenticated and unauthenticated runs alternate this many times; medians are compared (shared machines are noisy). */
 const AUTH_ROUNDS = numberFlag('auth-rounds', 3);
+/**
+ * Service and floor runs alternate this many times per endpoint (the floor first in every other round),
+ * and the ratio reported is the median of each round's service/floor ratio: a shared 2-core machine
+ * drifts by ±25 % over minutes, which one service run against one floor run cannot tell from a change.
+ */
+const ROUNDS = numberFlag('rounds', 3);
 
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
 const CONSTRAINED_QUERY = 'alias=latest&selector=stage%3Dga,team&binding_selector=region%20in%20(us,eu)&capability=tools&max_input_cost_per_1m=10';
@@ -138,6 +144,17 @@ function median(runs: Measured[]): Measured {
   return [...runs].sort((a, b) => a.cpuPerRequest! - b.cpuPerRequest!)[Math.floor(runs.length / 2)];
 }
 
+/** The run with the median throughput. */
+function medianByRps(runs: Measured[]): Measured {
+  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** wrk when installed (less CPU taken from the servers on this 2-core machine), else autocannon. */
 async function drive(base: string, endpoint: Endpoint, target: number, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<Measured> {
   if (USE_WRK) return runWrk(base, endpoint.lua, connections, seconds, { N: MODELS, H: HOT_MODELS, B: MODELS * VERSIONS * BINDINGS, TARGET: target, RUN: 10 * ++runs }, headers);
@@ -206,6 +223,8 @@ async function main(): Promise<void> {
         const measured: Record<string, Measured> = {};
         const serving = endpoint.cached ? cachedService! : service;
         let hitRatio: number | undefined;
+        /** Each round's service/floor throughput ratio. */
+        let pairedRatios: number[] = [];
         const measure = async (target: number, base: string, pid: number, headers: Record<string, string> = {}): Promise<Measured> => {
           await drive(base, endpoint, target, connections, WARMUP, headers);
           const cpuBefore = cpuMicros(pid);
@@ -221,23 +240,36 @@ async function main(): Promise<void> {
           }
           measured.service = median(plain);
           measured.authenticated = median(keyed);
+          measured.floor = await measure(2, floor.url(''), floor.pid);
+          pairedRatios = [measured.service.rps / measured.floor.rps];
         } else {
           const cacheBefore = endpoint.cached ? await cacheCounts(serving) : undefined;
-          measured.service = await measure(1, serving.url(''), serving.pid);
+          const services: Measured[] = [];
+          const floors: Measured[] = [];
+          for (let round = 0; round < ROUNDS; round++) {
+            const floorFirst = round % 2 === 1;
+            if (floorFirst) floors.push(await measure(2, floor.url(''), floor.pid));
+            services.push(await measure(1, serving.url(''), serving.pid));
+            if (!floorFirst) floors.push(await measure(2, floor.url(''), floor.pid));
+            pairedRatios.push(services[round].rps / floors[round].rps);
+          }
           if (cacheBefore) {
             const after = await cacheCounts(serving);
             const hits = after.hit - cacheBefore.hit;
             hitRatio = hits / Math.max(1, hits + after.miss - cacheBefore.miss + after.bypass - cacheBefore.bypass);
           }
+          measured.service = medianByRps(services);
+          measured.floor = medianByRps(floors);
         }
-        measured.floor = await measure(2, floor.url(''), floor.pid);
         const { service: s, floor: f, authenticated: a } = measured;
+        const ratio = medianOf(pairedRatios);
         rows.push({
           endpoint: endpoint.name,
           conns: connections,
           'service req/s': Math.round(s.rps),
           'floor req/s': Math.round(f.rps),
-          ratio: (s.rps / f.rps).toFixed(2),
+          ratio: ratio.toFixed(2),
+          'round ratios': pairedRatios.map((r) => r.toFixed(2)).join(' '),
           'service p50': ms(s.p50),
           'service p99': ms(s.p99),
           'floor p50': ms(f.p50),
@@ -256,18 +288,19 @@ async function main(): Promise<void> {
           connections,
           service: s,
           floor: f,
-          ratio: s.rps / f.rps,
+          ratio,
+          round_ratios: pairedRatios,
           cache_hit_ratio: hitRatio,
           ...(a ? { authenticated: a, auth_cpu_ratio: a.cpuPerRequest! / s.cpuPerRequest! } : {}),
         });
         console.log(
-          `${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (${(s.rps / f.rps).toFixed(2)})` +
+          `${endpoint.name} @${connections}: service ${Math.round(s.rps)} req/s, floor ${Math.round(f.rps)} req/s (median of round ratios ${ratio.toFixed(2)}: ${pairedRatios.map((r) => r.toFixed(2)).join(' ')})` +
             (hitRatio === undefined ? '' : `, cache hits ${(hitRatio * 100).toFixed(1)}%`) +
             (a ? `; with a key ${Math.round(a.rps)} req/s, CPU/req ${(a.cpuPerRequest! / s.cpuPerRequest!).toFixed(2)} × without` : ''),
         );
       }
     }
-    printTable(`Load (${USE_WRK ? 'wrk' : 'autocannon'}): ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings, ${DURATION} s per run after ${WARMUP} s warm-up`, rows);
+    printTable(`Load (${USE_WRK ? 'wrk' : 'autocannon'}): ${MODELS} models × ${VERSIONS} versions × ${BINDINGS} bindings, ${DURATION} s per run after ${WARMUP} s warm-up; service and floor alternate ${ROUNDS} rounds, ratio = median of the rounds' ratios`, rows);
     console.log(`\nSaved ${saveResults('load', { driver: USE_WRK ? 'wrk' : 'autocannon', models: MODELS, versions: VERSIONS, bindings: BINDINGS, duration: DURATION, results })}`);
   } finally {
     await service?.stop();

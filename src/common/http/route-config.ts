@@ -7,8 +7,8 @@ export const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
 
 /**
  * Adds entries to a route's Fastify `config` without replacing the ones other decorators set, so
- * `@Etag()` and an access declaration can sit on the same handler. Hooks read them from
- * `request.routeOptions.config`, at no per-request cost beyond a property read.
+ * `@Etag()` and an access declaration can sit on the same handler. Hooks read them with
+ * `routeConfigOf(request)`, at no per-request cost beyond a property read.
  */
 export function MergeRouteConfig(config: Record<string, unknown>): MethodDecorator {
   return (_target, _key, descriptor) => {
