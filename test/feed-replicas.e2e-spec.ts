@@ -248,8 +248,12 @@ describe('two replicas on a server shared with another application', () => {
         if (performance.now() - at > 5_000) throw new Error(`change ${i} not seen on B within 5 s`);
       }
       staleness.push(performance.now() - at);
-      // Between changes B answers from memory.
-      if (i % 10 === 0 && (await resolveOnB()).version.id !== target.id) throw new Error(`change ${i}: B went back to a stale answer`);
+      // Between changes B answers from memory. The read that first saw the change can complete before
+      // B's listener hears the change's notification, which then invalidates what that read stored, so
+      // the first read after it may fill the cache again: the second one is answered from memory.
+      if (i % 10 === 0) {
+        for (let read = 0; read < 2; read++) if ((await resolveOnB()).version.id !== target.id) throw new Error(`change ${i}: B went back to a stale answer`);
+      }
       if (i === 499) {
         // A gateway reconnecting mid-way, here to the other replica, resumes with Last-Event-ID.
         await stream.waitFor((s) => s.messages.length > 0);

@@ -121,7 +121,11 @@ const producer: MetricProducer = {
   collect: (): Promise<CollectionResult> => {
     const endTime = hrNow();
     return Promise.resolve({
-      resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: SCOPE, metrics: [httpRequestDuration.collect(endTime), dbOperationDuration.collect(endTime)] }] },
+      // A histogram with no series yet is left out, as the SDK leaves out an instrument never recorded.
+      resourceMetrics: {
+        resource: emptyResource(),
+        scopeMetrics: [{ scope: SCOPE, metrics: [httpRequestDuration, dbOperationDuration].map((histogram) => histogram.collect(endTime)).filter((data) => data.dataPoints.length > 0) }],
+      },
       errors: [],
     });
   },

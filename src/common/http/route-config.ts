@@ -43,7 +43,7 @@ const ROUTE_CONTEXT: symbol | undefined = (() => {
 /**
  * The config of the route now serving the request: what `request.routeOptions.config` returns, without
  * the object of a dozen fields that getter builds on every read (the hooks read it about five times per
- * request). Undefined when no route matched, as the getter's `config.url` is.
+ * request). For a request no route matched it is the not-found route's config, without a `url`.
  */
 export function routeConfigOf(request: FastifyRequest): RouteConfigOf | undefined {
   const context = ROUTE_CONTEXT === undefined ? undefined : (request as unknown as Record<symbol, { config?: RouteConfigOf } | undefined>)[ROUTE_CONTEXT];
