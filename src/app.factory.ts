@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, type AppConfig } from './config/app.config';
 import { PinoLoggerService } from './common/logging/logger';
-import { requestLoggerFactory } from './common/logging/request-logger';
+import { RequestLogger, requestLoggerFactory } from './common/logging/request-logger';
 import { setUpOpenApi } from './common/openapi/openapi';
 import { etagOnSend } from './common/http/etag.hook';
 import { routeConfigOf } from './common/http/route-config';
@@ -141,19 +141,20 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     const traceId = telemetry.onResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     const quiet = (route?.startsWith('/health') || route === '/metrics') && reply.statusCode < 400;
     const level = quiet ? 'debug' : 'info';
-    // The line's fields are built only when its level is logged (request.log is a pino child logger).
-    if ((request.log as Logger).isLevelEnabled(level)) {
-      request.log[level](
-        {
-          method: request.method,
-          route: route ?? null,
-          path: request.url.split('?')[0],
-          status: reply.statusCode,
-          duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-          ...(traceId ? { trace_id: traceId } : {}),
-        },
-        'request completed',
-      );
+    // The line's fields are built only when its level is logged; a RequestLogger writes it without
+    // making a pino child for the request.
+    const log = request.log as RequestLogger | Logger;
+    if (log.isLevelEnabled(level)) {
+      const fields = {
+        method: request.method,
+        route: route ?? null,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...(traceId ? { trace_id: traceId } : {}),
+      };
+      if (log instanceof RequestLogger) log.line(level, fields, 'request completed');
+      else log[level](fields, 'request completed');
     }
     done();
   });

@@ -4,7 +4,17 @@ import { RequestLogger, requestLoggerFactory } from './request-logger';
 /** A pino logger writing into an array, with a fixed time so lines compare byte for byte. */
 function capture(level = 'info') {
   const lines: string[] = [];
-  const logger = pino({ level, timestamp: () => ',"time":0', redact: ['password'] }, { write: (line: string) => lines.push(line) });
+  // The service's root logger settings (createRootLogger): base fields, level labels, redaction.
+  const logger = pino(
+    {
+      level,
+      timestamp: () => ',"time":0',
+      base: { service: 'model-registry-svc', pid: 1 },
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: ['req.headers.authorization', '*.password', 'password'], censor: '[redacted]' },
+    },
+    { write: (line: string) => lines.push(line) },
+  );
   return { logger, lines };
 }
 
@@ -25,7 +35,25 @@ describe(RequestLogger.name, () => {
     expect(lazy.lines.map(withoutStack)).toEqual(eager.lines.map(withoutStack));
     expect(lazy.lines).toHaveLength(4);
     expect(lazy.lines[0]).toContain('"request_id":"r-1"');
-    expect(lazy.lines[0]).toContain('"password":"[Redacted]"');
+    expect(lazy.lines[0]).toContain('"password":"[redacted]"');
+  });
+
+  it('writes the request line as the child would, with the same root logger settings as the service, and without a child', () => {
+    const lazy = capture();
+    const eager = capture();
+    const child = jest.spyOn(lazy.logger, 'child');
+    const fields = { method: 'GET', route: '/models/:id', path: '/models/1', status: 200, duration_ms: 1.5, password: 'x' };
+    new RequestLogger(lazy.logger, { request_id: 'r-4' }).line('info', fields, 'request completed');
+    new RequestLogger(lazy.logger, { request_id: 'r-5' }).line('debug', fields, 'below the level');
+    eager.logger.child({ request_id: 'r-4' }).info(fields, 'request completed');
+    expect(lazy.lines).toEqual(eager.lines);
+    expect(child).not.toHaveBeenCalled();
+    // Once the request has a child (something else was logged), the line goes through it.
+    const used = new RequestLogger(lazy.logger, { request_id: 'r-6' });
+    used.warn('first');
+    used.line('info', { status: 500 }, 'request completed');
+    expect(child).toHaveBeenCalledTimes(1);
+    expect(lazy.lines.at(-1)).toContain('"request_id":"r-6","status":500');
   });
 
   it('makes no pino child until a line is written at an enabled level', () => {
