@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { REDACT_PATHS, redactionCanApply } from './logger';
 import { RequestLogger, requestLoggerFactory } from './request-logger';
 
 /** A pino logger writing into an array, with a fixed time so lines compare byte for byte. */
@@ -11,7 +12,7 @@ function capture(level = 'info') {
       timestamp: () => ',"time":0',
       base: { service: 'model-registry-svc', pid: 1 },
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['req.headers.authorization', '*.password', 'password'], censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     },
     { write: (line: string) => lines.push(line) },
   );
@@ -43,16 +44,26 @@ describe(RequestLogger.name, () => {
     const eager = capture();
     const child = jest.spyOn(lazy.logger, 'child');
     const fields = { method: 'GET', route: '/models/:id', path: '/models/1', status: 200, duration_ms: 1.5, password: 'x' };
+    const { password: _secret, ...plain } = fields;
     new RequestLogger(lazy.logger, { request_id: 'r-4' }).line('info', fields, 'request completed');
+    new RequestLogger(lazy.logger, { request_id: 'r-4' }).line('info', plain, 'request completed');
+    new RequestLogger(lazy.logger, { request_id: 'r-4' }).line('info', { ...plain, nested: { password: 'y' } }, 'request completed');
     new RequestLogger(lazy.logger, { request_id: 'r-5' }).line('debug', fields, 'below the level');
     eager.logger.child({ request_id: 'r-4' }).info(fields, 'request completed');
+    eager.logger.child({ request_id: 'r-4' }).info(plain, 'request completed');
+    eager.logger.child({ request_id: 'r-4' }).info({ ...plain, nested: { password: 'y' } }, 'request completed');
     expect(lazy.lines).toEqual(eager.lines);
-    expect(child).not.toHaveBeenCalled();
+    expect(lazy.lines[0]).toContain('"password":"[redacted]"');
+    expect(lazy.lines[2]).toContain('"nested":{"password":"[redacted]"}');
+    // No child per request: only the logger's one redaction-free twin, made once.
+    const requestChildren = () => child.mock.calls.filter(([bindings]) => Object.keys(bindings).length > 0).length;
+    expect(requestChildren()).toBe(0);
+    expect(child.mock.calls.length).toBeLessThanOrEqual(1);
     // Once the request has a child (something else was logged), the line goes through it.
     const used = new RequestLogger(lazy.logger, { request_id: 'r-6' });
     used.warn('first');
     used.line('info', { status: 500 }, 'request completed');
-    expect(child).toHaveBeenCalledTimes(1);
+    expect(requestChildren()).toBe(1);
     expect(lazy.lines.at(-1)).toContain('"request_id":"r-6","status":500');
   });
 
@@ -88,5 +99,25 @@ describe(RequestLogger.name, () => {
     const withLevel = requestLoggerFactory(logger, { request_id: 'a' }, { level: 'debug' });
     expect(withLevel).not.toBeInstanceOf(RequestLogger);
     expect(withLevel.level).toBe('debug');
+  });
+
+  it('redactionCanApply is true whenever the root logger redaction would change the line', () => {
+    const { logger, lines } = capture();
+    const samples: Record<string, unknown>[] = [
+      { a: 1, b: 'x', c: null, d: true },
+      { password: 'p' },
+      { user: { password: 'p' } },
+      { req: { headers: { authorization: 'Bearer t' } } },
+      { req: { headers: {} } },
+      { list: ['password'] },
+      { note: 'password' },
+    ];
+    for (const fields of samples) {
+      lines.length = 0;
+      logger.info(fields, 'm');
+      const redacted = lines[0].includes('[redacted]');
+      if (redacted) expect(redactionCanApply(fields)).toBe(true);
+    }
+    expect(samples.map(redactionCanApply)).toEqual([false, true, true, true, true, true, false]);
   });
 });

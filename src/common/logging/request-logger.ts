@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level, LevelWithSilentOrString, Logger } from 'pino';
+import { redactionCanApply } from './logger';
 
 /**
  * A request's logger (`request.log`) that becomes a pino child, with the request id bound, only when
@@ -44,8 +45,10 @@ export class RequestLogger implements FastifyBaseLogger {
    */
   line(level: Level, fields: Record<string, unknown>, message: string): void {
     if (!this.isLevelEnabled(level)) return;
-    if (this.real !== undefined) this.real[level](fields, message);
-    else this.parent[level](Object.assign({}, this.bindings, fields), message);
+    if (this.real !== undefined) return this.real[level](fields, message);
+    const withBindings = Object.assign({}, this.bindings, fields);
+    // Redaction cannot change a line of plain values: it is skipped (it cost more than the rest of the line).
+    (redactionCanApply(withBindings) ? this.parent : unredacted(this.parent))[level](withBindings, message);
   }
 
   private write(level: Level, args: unknown[]): void {
@@ -74,6 +77,15 @@ export class RequestLogger implements FastifyBaseLogger {
     this.write('trace', args);
   }
   silent(): void {}
+}
+
+const twins = new WeakMap<Logger, Logger>();
+
+/** The logger without its redaction (same level, bindings, formatters and destination), made once. */
+function unredacted(logger: Logger): Logger {
+  let twin = twins.get(logger);
+  if (twin === undefined) twins.set(logger, (twin = logger.child({}, { redact: [] })));
+  return twin;
 }
 
 /**
