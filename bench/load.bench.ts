@@ -139,14 +139,9 @@ interface Measured {
 
 let runs = 0;
 
-/** The run with the median CPU per request. */
-function median(runs: Measured[]): Measured {
-  return [...runs].sort((a, b) => a.cpuPerRequest! - b.cpuPerRequest!)[Math.floor(runs.length / 2)];
-}
-
-/** The run with the median throughput. */
-function medianByRps(runs: Measured[]): Measured {
-  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+/** The run in the middle when ordered by `key` (CPU per request, throughput). */
+function medianBy(runs: Measured[], key: (run: Measured) => number): Measured {
+  return [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
 }
 
 function medianOf(values: number[]): number {
@@ -238,8 +233,8 @@ async function main(): Promise<void> {
             plain.push(await measure(1, serving.url(''), serving.pid));
             keyed.push(await measure(3, authService.url(''), authService.pid, authHeaders));
           }
-          measured.service = median(plain);
-          measured.authenticated = median(keyed);
+          measured.service = medianBy(plain, (run) => run.cpuPerRequest!);
+          measured.authenticated = medianBy(keyed, (run) => run.cpuPerRequest!);
           measured.floor = await measure(2, floor.url(''), floor.pid);
           pairedRatios = [measured.service.rps / measured.floor.rps];
         } else {
@@ -258,8 +253,8 @@ async function main(): Promise<void> {
             const hits = after.hit - cacheBefore.hit;
             hitRatio = hits / Math.max(1, hits + after.miss - cacheBefore.miss + after.bypass - cacheBefore.bypass);
           }
-          measured.service = medianByRps(services);
-          measured.floor = medianByRps(floors);
+          measured.service = medianBy(services, (run) => run.rps);
+          measured.floor = medianBy(floors, (run) => run.rps);
         }
         const { service: s, floor: f, authenticated: a } = measured;
         const ratio = medianOf(pairedRatios);
