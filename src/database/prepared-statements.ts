@@ -4,16 +4,11 @@ import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/database.config';
+import { PreparedQuery, type QueryResult } from './prepared-query';
 import type { Queryable } from './sql';
 
-interface PgResult {
-  command: string;
-  rows: unknown[];
-  rowCount: number | null;
-}
-
 interface PgPool {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<PgResult>;
+  query(query: PreparedQuery): Promise<QueryResult>;
 }
 
 /** Beyond this many distinct texts, further ones run unnamed (each named one is kept by every connection). */
@@ -35,6 +30,7 @@ export type StatementFamily = keyof typeof STATEMENT_BUDGETS;
  * parameters, so the texts are the query shapes (a list's filters and sort): the common ones are far
  * fewer than the cap, and rare combinations past it still work, unprepared. Results have the shape
  * TypeORM's `query` gives (rows; `[rows, count]` for UPDATE and DELETE), so repositories take either.
+ * Each execution is a {@link PreparedQuery}: a connection describes a statement once, not every time.
  *
  * With DB_PREPARED_STATEMENTS=false every query runs unnamed (parse, bind and execute in one round
  * trip). That is what PgBouncer before 1.21 needs in transaction pooling: a statement prepared on one
@@ -66,7 +62,7 @@ export class PreparedStatements implements Queryable {
   async query<T = any>(text: string, values: unknown[] = [], family?: StatementFamily): Promise<T> {
     const pool = (this.dataSource.driver as unknown as { master: PgPool }).master;
     const name = this.nameOf(text, family);
-    const result = await pool.query(name ? { name, text, values } : { text, values });
+    const result = await pool.query(new PreparedQuery(text, values, name));
     return (result.command === 'UPDATE' || result.command === 'DELETE' ? [result.rows, result.rowCount] : result.rows) as T;
   }
 }
