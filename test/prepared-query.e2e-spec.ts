@@ -101,6 +101,18 @@ describe(PreparedQuery.name, () => {
     }
   });
 
+  it('keeps a column named __proto__ an own property, as pg does, never the row\'s prototype', async () => {
+    for (const name of ['proto_named', undefined]) {
+      for (let round = 0; round < 2; round++) {
+        const { rows } = await run(pool, `SELECT '{"polluted": true}'::jsonb AS "__proto__", $1::int AS x`, [round], name);
+        expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+        expect(Object.getOwnPropertyDescriptor(rows[0], '__proto__')?.value).toEqual({ polluted: true });
+        expect(Object.keys(rows[0])).toEqual(['__proto__', 'x']);
+        expect((rows[0] as { polluted?: unknown }).polluted).toBeUndefined();
+      }
+    }
+  });
+
   it('describes a named statement once per connection, and every time when unnamed', async () => {
     const client = await pool.connect();
     try {

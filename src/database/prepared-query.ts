@@ -15,6 +15,8 @@ interface Shape {
   names: string[];
   parsers: Parser[];
   binary: boolean[];
+  /** Every column as an own property, null, in order: a row starts as a copy of it. */
+  template: Record<string, null>;
 }
 
 /** The parts of pg's Connection (pg/lib/connection.js) a query writes to. */
@@ -49,12 +51,14 @@ const shapesByConnection = new WeakMap<Connection, Map<string, Shape>>();
 const COMMAND = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
 
 function shapeOf(fields: FieldDescription[]): Shape {
-  const shape: Shape = { names: new Array<string>(fields.length), parsers: new Array<Parser>(fields.length), binary: new Array<boolean>(fields.length) };
+  const shape: Shape = { names: new Array<string>(fields.length), parsers: new Array<Parser>(fields.length), binary: new Array<boolean>(fields.length), template: {} };
   for (let i = 0; i < fields.length; i++) {
     const format = fields[i].format || 'text';
     shape.names[i] = fields[i].name;
     shape.parsers[i] = pg.types.getTypeParser(fields[i].dataTypeID, format) as Parser;
     shape.binary[i] = format === 'binary';
+    // Defined, not assigned: a column named __proto__ is a property like any other, as in pg's rows.
+    Object.defineProperty(shape.template, fields[i].name, { value: null, writable: true, enumerable: true, configurable: true });
   }
   return shape;
 }
@@ -139,7 +143,9 @@ export class PreparedQuery {
       return;
     }
     const fields = message.fields;
-    const row: Record<string, unknown> = {};
+    // A copy of the template already has every column (V8 clones it in one step); the values are
+    // stored into existing properties, and a column named __proto__ stays an own property.
+    const row: Record<string, unknown> = { ...shape.template };
     try {
       for (let i = 0; i < fields.length; i++) {
         const raw = fields[i];
