@@ -44,5 +44,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # The image needs POSTGRES_HOST: it does not ship the embedded PostgreSQL.
 # `node dist/database/migrate.cli.js` runs migrations as a separate job (then set DB_MIGRATIONS_RUN=false).
 # A larger young generation (32 MiB semi-spaces instead of 16): under load, objects of requests still
-# waiting on the database are copied by fewer scavenges; the same flags as `npm run start:prod`.
-CMD ["node", "--max-semi-space-size=32", "dist/main.js"]
+# waiting on the database are copied by fewer scavenges. No allocation-site pretenuring: V8 would
+# otherwise start allocating the rows and dates of requests in flight directly in the old generation,
+# where they die as garbage that makes every scavenge slower. The same flags as `npm run start:prod`.
+CMD ["node", "--max-semi-space-size=32", "--no-allocation-site-pretenuring", "dist/main.js"]

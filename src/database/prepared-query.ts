@@ -74,7 +74,7 @@ function shapeOf(fields: FieldDescription[]): Shape {
  *   row template for every result, and copies the query's config through property descriptors;
  * - no EventEmitter: the pool hands it a callback, and rows are only ever accumulated.
  *
- * On the registry's hot reads this was about a tenth of the CPU of a request.
+ * On a model read this was about a sixth of the CPU of the request (137 -> 115 µs, BENCHMARKS.md).
  */
 export class PreparedQuery {
   readonly text: string;
