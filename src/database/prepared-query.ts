@@ -7,14 +7,13 @@ export interface QueryResult {
   rows: Record<string, unknown>[];
 }
 
-type Parser = (value: string | Buffer) => unknown;
+type Parser = (value: string) => unknown;
 type Callback = (error: Error | null, result?: QueryResult) => void;
 
 /** A statement's result columns on one connection: names and parsers, from its first RowDescription. */
 interface Shape {
   names: string[];
   parsers: Parser[];
-  binary: boolean[];
   /** Every column as an own property, null, in order: a row starts as a copy of it. */
   template: Record<string, null>;
 }
@@ -35,7 +34,6 @@ interface Connection {
 interface FieldDescription {
   name: string;
   dataTypeID: number;
-  format: 'text' | 'binary';
 }
 
 /** pg's own conversion of a JavaScript value to a parameter (Dates, arrays, Buffers, objects as JSON). */
@@ -51,12 +49,11 @@ const shapesByConnection = new WeakMap<Connection, Map<string, Shape>>();
 const COMMAND = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
 
 function shapeOf(fields: FieldDescription[]): Shape {
-  const shape: Shape = { names: new Array<string>(fields.length), parsers: new Array<Parser>(fields.length), binary: new Array<boolean>(fields.length), template: {} };
+  const shape: Shape = { names: new Array<string>(fields.length), parsers: new Array<Parser>(fields.length), template: {} };
   for (let i = 0; i < fields.length; i++) {
-    const format = fields[i].format || 'text';
     shape.names[i] = fields[i].name;
-    shape.parsers[i] = pg.types.getTypeParser(fields[i].dataTypeID, format) as Parser;
-    shape.binary[i] = format === 'binary';
+    // Bind asks for every result column in text format (binary results are never requested).
+    shape.parsers[i] = pg.types.getTypeParser(fields[i].dataTypeID, 'text') as Parser;
     // Defined, not assigned: a column named __proto__ is a property like any other, as in pg's rows.
     Object.defineProperty(shape.template, fields[i].name, { value: null, writable: true, enumerable: true, configurable: true });
   }
@@ -99,11 +96,10 @@ export class PreparedQuery {
   submit(connection: Connection): Error | null {
     if (!Array.isArray(this.values)) return new Error('Query values must be an array');
     const name = this.name;
-    if (name !== undefined) {
-      const previous = connection.parsedStatements[name] ?? connection.submittedNamedStatements[name];
-      if (previous !== undefined && previous !== this.text) return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
-      this.shape = shapesByConnection.get(connection)?.get(name);
-    }
+    // The text this connection already prepared (or is preparing) under the name.
+    const previous = name === undefined ? undefined : (connection.parsedStatements[name] ?? connection.submittedNamedStatements[name]);
+    if (previous !== undefined && previous !== this.text) return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
+    if (name !== undefined) this.shape = shapesByConnection.get(connection)?.get(name);
     // The values are converted before anything is written: one that cannot be sent (a circular
     // object, say) fails the query with nothing on the wire. (pg's Query converts them while writing
     // Bind, after Parse, then closes the statement, and still records it as parsed when PostgreSQL
@@ -116,7 +112,7 @@ export class PreparedQuery {
     }
     connection.stream.cork?.();
     try {
-      if (name === undefined || (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined)) {
+      if (previous === undefined) {
         connection.parse({ text: this.text, name });
         if (name !== undefined) connection.submittedNamedStatements[name] = this.text;
       }
@@ -135,7 +131,7 @@ export class PreparedQuery {
     this.shape = shapeOf(message.fields);
   }
 
-  handleDataRow(message: { fields: (string | Buffer | null)[] }): void {
+  handleDataRow(message: { fields: (string | null)[] }): void {
     if (this.failure !== undefined) return;
     const shape = this.shape;
     if (shape === undefined) {
@@ -149,7 +145,7 @@ export class PreparedQuery {
     try {
       for (let i = 0; i < fields.length; i++) {
         const raw = fields[i];
-        row[shape.names[i]] = raw === null ? null : shape.parsers[i](shape.binary[i] ? Buffer.from(raw) : raw);
+        row[shape.names[i]] = raw === null ? null : shape.parsers[i](raw);
       }
     } catch (error) {
       this.failure = error as Error;
